@@ -14,7 +14,6 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
                    "Inputs"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
-config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
 # Debian's torch and numpy live only under /usr/bin/python3.
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%vai_src", config.vai_src_root))
@@ -24,7 +23,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.vai_tools_dir, config.llvm_tools_dir]
-tools = ["vai-opt", "vai-run"]
+tools = ["vai-opt", "vai-run", "vai-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.vai_tools_dir, append_path=True)

@@ -149,7 +149,7 @@ private:
     auto it = constants.find(v);
     if (it != constants.end())
       return it->second;
-    op->emitError() << "the interpreter needs the " << what
+    op->emitOpError() << "the interpreter needs the " << what
                     << " to be a constant (vai.constant)";
     return nullptr;
   }
@@ -587,8 +587,7 @@ FailureOr<Kernel> Preparer::prepare(Operation *op) {
                           });
       })
       .Default([&](Operation *o) -> K {
-        o->emitError() << "the reference interpreter cannot run '"
-                       << o->getName() << "'";
+        o->emitOpError() << "is not supported by the reference interpreter";
         return failure();
       });
 }
@@ -654,7 +653,7 @@ std::unique_ptr<Interpreter> Interpreter::create(func::FuncOp func) {
   for (auto &[v, attr] : constantAttrs) {
     auto t = tensorFromAttr(attr);
     if (!t) {
-      v.getDefiningOp()->emitError() << llvm::toString(t.takeError());
+      v.getDefiningOp()->emitOpError() << llvm::toString(t.takeError());
       return nullptr;
     }
     slotOf[v] = next;
@@ -679,7 +678,7 @@ std::unique_ptr<Interpreter> Interpreter::create(func::FuncOp func) {
       continue;
     }
     if (op.getNumResults() != 1) {
-      op.emitError() << "the interpreter expects ops with one result";
+      op.emitOpError() << "the interpreter expects ops with one result";
       return nullptr;
     }
     if (!specOf(op.getResult(0).getType(), &op, "the result"))

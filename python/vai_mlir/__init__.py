@@ -1,0 +1,17 @@
+"""Python helpers of vai-mlir.
+
+`vai_mlir.mlir_text` writes vai-dialect MLIR text from numpy arrays, so tests,
+benchmarks and importers written in Python can produce models that `vai-opt`
+and `vai-run` read. Only numpy is needed.
+
+    from vai_mlir import ModuleBuilder
+    b = ModuleBuilder()
+    x = b.argument((1, 8, 8, 3))
+    y = b.op("vai.relu", [x], name="relu1")
+    b.returns([y])
+    print(b.text())
+"""
+
+from .mlir_text import ModuleBuilder, Raw, Value, tensor_type
+
+__all__ = ["ModuleBuilder", "Raw", "Value", "tensor_type"]
