@@ -1,4 +1,4 @@
-//===- KernelsTest.cpp - Tests of the OpenMP reference kernels -------------===//
+//===- KernelsTest.cpp - Tests of the OpenMP reference kernels ------------===//
 //
 // Each kernel of lib/Runtime/Kernels.cpp against a naive implementation written
 // here straight from the formulas in Kernels.h, on odd shapes with random data
@@ -179,8 +179,8 @@ TEST(KernelsTest, Unary) {
       std::vector<double> want(n);
       for (int64_t i = 0; i < n; ++i)
         want[i] = refUnary(c.kind, in[i], c.alpha, c.beta);
-      std::string what = "kind " + std::to_string(int(c.kind)) + " n " +
-                         std::to_string(n);
+      std::string what =
+          "kind " + std::to_string(int(c.kind)) + " n " + std::to_string(n);
       expectClose(got, want, 1e-6, what);
       // In place.
       std::vector<float> inPlace = in;
@@ -228,10 +228,8 @@ TEST(KernelsTest, SigmoidTanhAccuracy) {
 }
 
 TEST(KernelsTest, PRelu) {
-  for (auto [outer, channels] : {std::pair<int64_t, int64_t>{37, 13},
-                                 {1, 29},
-                                 {301, 1},
-                                 {4096, 24}}) {
+  for (auto [outer, channels] :
+       {std::pair<int64_t, int64_t>{37, 13}, {1, 29}, {301, 1}, {4096, 24}}) {
     int64_t n = outer * channels;
     std::vector<float> in = randomFloats(n, 3);
     std::vector<float> slope = randomFloats(channels, 4, -1.0f, 1.0f);
@@ -249,9 +247,8 @@ TEST(KernelsTest, PRelu) {
 }
 
 TEST(KernelsTest, ChannelAffine) {
-  for (auto [outer, channels] : {std::pair<int64_t, int64_t>{37, 17},
-                                 {5, 1},
-                                 {2048, 32}}) {
+  for (auto [outer, channels] :
+       {std::pair<int64_t, int64_t>{37, 17}, {5, 1}, {2048, 32}}) {
     int64_t n = outer * channels;
     std::vector<float> in = randomFloats(n, 5);
     std::vector<float> scale = randomFloats(channels, 6);
@@ -313,8 +310,8 @@ std::vector<double> refBroadcast(BinaryKind kind, const std::vector<float> &a,
       if (bShape[d] == 1)
         bi[d] = 0;
     }
-    out[i] = refActivation(act, refBinary(kind, a[ravel(ai, aShape)],
-                                          b[ravel(bi, bShape)]));
+    out[i] = refActivation(
+        act, refBinary(kind, a[ravel(ai, aShape)], b[ravel(bi, bShape)]));
   }
   return out;
 }
@@ -324,7 +321,7 @@ TEST(KernelsTest, BinaryBroadcast) {
     Shape a, b, out;
   };
   const Case cases[] = {
-      {{2, 1, 5, 3}, {1, 4, 1, 3}, {2, 4, 5, 3}}, // broadcast in 3 dims
+      {{2, 1, 5, 3}, {1, 4, 1, 3}, {2, 4, 5, 3}},    // broadcast in 3 dims
       {{3, 5, 7, 11}, {3, 5, 7, 11}, {3, 5, 7, 11}}, // identical
       {{2, 64, 32, 17}, {2, 64, 32, 17}, {2, 64, 32, 17}}, // identical, big
       {{2, 3, 4, 5}, {1, 1, 1, 1}, {2, 3, 4, 5}},          // scalar b
@@ -338,8 +335,8 @@ TEST(KernelsTest, BinaryBroadcast) {
       // remainder.
       {{2, 13, 11, 3}, {1, 1, 1, 3}, {2, 13, 11, 3}},
       {{1, 1, 1, 5}, {3, 10, 10, 5}, {3, 10, 10, 5}},
-      {{4, 1}, {1, 6}, {4, 6}},                            // outer product
-      {{3, 1, 70000}, {3, 2, 1}, {3, 2, 70000}},           // long rows
+      {{4, 1}, {1, 6}, {4, 6}},                  // outer product
+      {{3, 1, 70000}, {3, 2, 1}, {3, 2, 70000}}, // long rows
       {{2, 3, 1, 2, 1, 3}, {1, 3, 4, 1, 5, 3}, {2, 3, 4, 2, 5, 3}}, // rank 6
   };
   const BinaryKind kinds[] = {BinaryKind::Add, BinaryKind::Sub,
@@ -472,8 +469,7 @@ TEST(KernelsTest, Pooling) {
   for (const PoolGeometry &g : geoms) {
     std::vector<float> in = randomFloats(g.n * g.ih * g.iw * g.c, ++seed);
     std::string what = std::to_string(g.ih) + "x" + std::to_string(g.iw) +
-                       "->" + std::to_string(g.oh) + "x" +
-                       std::to_string(g.ow);
+                       "->" + std::to_string(g.oh) + "x" + std::to_string(g.ow);
     std::vector<float> got(g.n * g.oh * g.ow * g.c);
     maxPool2D(g, in.data(), got.data());
     expectClose(got, refPool(g, in, true, false), 0.0, "max " + what);
@@ -569,9 +565,8 @@ TEST(KernelsTest, Softmax) {
   struct Case {
     int64_t outer, axis, inner;
   };
-  const Case cases[] = {{1, 3, 35},   {3, 5, 7},     {15, 7, 1},
-                        {64, 1000, 1}, {2, 10, 3000}, {4, 1, 9},
-                        {1, 37, 300}};
+  const Case cases[] = {{1, 3, 35},    {3, 5, 7}, {15, 7, 1},  {64, 1000, 1},
+                        {2, 10, 3000}, {4, 1, 9}, {1, 37, 300}};
   unsigned seed = 60;
   for (const Case &c : cases) {
     int64_t n = c.outer * c.axis * c.inner;
@@ -621,14 +616,14 @@ TEST(KernelsTest, ReduceMean) {
     std::vector<int64_t> axes;
   };
   const Case cases[] = {
-      {{2, 7, 9, 5}, {1, 2}},      // NHWC spatial mean
-      {{2, 7, 9, 5}, {3}},         // channels
-      {{2, 7, 9, 5}, {0, 2}},      // interleaved
+      {{2, 7, 9, 5}, {1, 2}},       // NHWC spatial mean
+      {{2, 7, 9, 5}, {3}},          // channels
+      {{2, 7, 9, 5}, {0, 2}},       // interleaved
       {{2, 7, 9, 5}, {0, 1, 2, 3}}, // everything
-      {{2, 7, 9, 5}, {}},          // nothing
-      {{2, 1, 9, 5}, {1}},         // a unit dim
-      {{1, 28, 28, 512}, {1, 2}},  // parallel over channel chunks
-      {{64, 3, 40, 5}, {1, 3}},    // parallel over outputs, reduced inner
+      {{2, 7, 9, 5}, {}},           // nothing
+      {{2, 1, 9, 5}, {1}},          // a unit dim
+      {{1, 28, 28, 512}, {1, 2}},   // parallel over channel chunks
+      {{64, 3, 40, 5}, {1, 3}},     // parallel over outputs, reduced inner
   };
   unsigned seed = 70;
   for (const Case &c : cases) {
@@ -750,14 +745,14 @@ TEST(KernelsTest, Resize) {
   // (ih, iw) -> (oh, ow): x2 upscale, non-integer scales (5->7, 7->3), out
   // == 1, in == 1, and a larger one for the parallel path.
   const std::array<int64_t, 4> sizes[] = {
-      {4, 5, 8, 10}, {5, 7, 7, 3}, {7, 5, 3, 7}, {3, 4, 1, 1},
+      {4, 5, 8, 10}, {5, 7, 7, 3}, {7, 5, 3, 7},    {3, 4, 1, 1},
       {1, 3, 5, 6},  {6, 6, 6, 6}, {40, 30, 80, 60}};
   const CoordMode coords[] = {CoordMode::Asymmetric, CoordMode::AlignCorners,
                               CoordMode::HalfPixel,
                               CoordMode::PytorchHalfPixel};
-  const NearestRound rounds[] = {
-      NearestRound::Floor, NearestRound::Ceil, NearestRound::RoundPreferFloor,
-      NearestRound::RoundPreferCeil};
+  const NearestRound rounds[] = {NearestRound::Floor, NearestRound::Ceil,
+                                 NearestRound::RoundPreferFloor,
+                                 NearestRound::RoundPreferCeil};
   unsigned seed = 90;
   for (auto [ih, iw, oh, ow] : sizes) {
     ResizeParams p;
@@ -771,8 +766,8 @@ TEST(KernelsTest, Resize) {
     std::vector<float> got(p.n * oh * ow * p.c);
     for (CoordMode coord : coords) {
       p.coord = coord;
-      std::string what = std::to_string(ih) + "x" + std::to_string(iw) +
-                         "->" + std::to_string(oh) + "x" + std::to_string(ow) +
+      std::string what = std::to_string(ih) + "x" + std::to_string(iw) + "->" +
+                         std::to_string(oh) + "x" + std::to_string(ow) +
                          " coord " + std::to_string(int(coord));
       p.mode = ResizeMode::Bilinear;
       resize(p, in.data(), got.data());
@@ -807,9 +802,9 @@ TEST(KernelsTest, ResizeByHand) {
   using V = std::vector<float>;
   // F.interpolate(x, size=4, mode='linear', align_corners=False) of [0, 1]:
   // coordinates -0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped to 1).
-  EXPECT_EQ(resize1D({0, 1}, 4, ResizeMode::Bilinear,
-                     CoordMode::PytorchHalfPixel),
-            (V{0, .25f, .75f, 1}));
+  EXPECT_EQ(
+      resize1D({0, 1}, 4, ResizeMode::Bilinear, CoordMode::PytorchHalfPixel),
+      (V{0, .25f, .75f, 1}));
   // align_corners=True.
   V ac = resize1D({0, 3}, 4, ResizeMode::Bilinear, CoordMode::AlignCorners);
   EXPECT_EQ(ac, (V{0, 1, 2, 3}));
@@ -1015,25 +1010,23 @@ void checkPad(const Shape &inShape, const std::vector<int64_t> &low,
   }
   pad(in.data(), inShape, low, high, mode, &value, sizeof(T), got.data());
   expectSame(got, want,
-             "pad " + shapeStr(inShape) + " mode " +
-                 std::to_string(int(mode)) + " elem " +
-                 std::to_string(sizeof(T)));
+             "pad " + shapeStr(inShape) + " mode " + std::to_string(int(mode)) +
+                 " elem " + std::to_string(sizeof(T)));
 }
 
 TEST(KernelsTest, Pad) {
   for (PadMode mode : {PadMode::Constant, PadMode::Reflect, PadMode::Edge}) {
     // NHWC spatial padding (channels untouched), asymmetric.
     checkPad<float>({2, 5, 6, 3}, {0, 2, 1, 0}, {0, 1, 3, 0}, mode, 1.5f, 400);
-    checkPad<int8_t>({2, 5, 6, 3}, {0, 2, 1, 0}, {0, 1, 3, 0}, mode,
-                     int8_t(-7), 401);
+    checkPad<int8_t>({2, 5, 6, 3}, {0, 2, 1, 0}, {0, 1, 3, 0}, mode, int8_t(-7),
+                     401);
     // Every dim padded, including the innermost.
-    checkPad<float>({3, 4, 5, 6}, {1, 0, 2, 1}, {2, 3, 0, 2}, mode, -2.0f,
-                    402);
-    checkPad<int8_t>({3, 4, 5, 6}, {2, 1, 0, 3}, {1, 2, 4, 5}, mode,
-                     int8_t(5), 403);
+    checkPad<float>({3, 4, 5, 6}, {1, 0, 2, 1}, {2, 3, 0, 2}, mode, -2.0f, 402);
+    checkPad<int8_t>({3, 4, 5, 6}, {2, 1, 0, 3}, {1, 2, 4, 5}, mode, int8_t(5),
+                     403);
     checkPad<int64_t>({9}, {3}, {5}, mode, int64_t(-1), 404);
-    checkPad<float>({2, 3, 4, 3, 2, 5}, {1, 0, 2, 1, 1, 0},
-                    {0, 2, 1, 1, 0, 3}, mode, 0.0f, 405);
+    checkPad<float>({2, 3, 4, 3, 2, 5}, {1, 0, 2, 1, 1, 0}, {0, 2, 1, 1, 0, 3},
+                    mode, 0.0f, 405);
     checkPad<float>({1, 56, 56, 64}, {0, 1, 1, 0}, {0, 1, 1, 0}, mode, 0.0f,
                     406); // parallel
     checkPad<float>({2, 3, 4, 5}, {0, 0, 0, 0}, {0, 0, 0, 0}, mode, 0.0f,
