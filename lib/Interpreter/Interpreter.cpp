@@ -150,19 +150,32 @@ private:
     if (it != constants.end())
       return it->second;
     op->emitOpError() << "the interpreter needs the " << what
-                    << " to be a constant (vai.constant)";
+                      << " to be a constant (vai.constant)";
     return nullptr;
   }
-  const float *optionalConstant(Operation *op, Value v, bool &ok) {
-    if (!v)
-      return nullptr;
-    const rt::Tensor *t = requireConstant(op, v, "bias");
-    ok = t != nullptr;
-    return t ? t->data<float>() : nullptr;
+  /// The constant weight and the optional constant bias of a conv-like op.
+  struct WeightAndBias {
+    const float *weight;
+    const float *bias;
+  };
+  FailureOr<WeightAndBias> weightAndBias(Operation *op, Value weight,
+                                         Value bias) {
+    const rt::Tensor *w = requireConstant(op, weight, "weight");
+    const rt::Tensor *b = bias ? requireConstant(op, bias, "bias") : nullptr;
+    if (!w || (bias && !b))
+      return failure();
+    return WeightAndBias{w->data<float>(), b ? b->data<float>() : nullptr};
   }
 
-  template <typename ConvOp>
-  FailureOr<rt::ConvGeometry> convGeometry(ConvOp op) {
+  /// A kernel running a prepared runtime object on the op's single input.
+  template <typename KernelObj>
+  static Kernel runs(Value result, std::shared_ptr<KernelObj> k) {
+    return allocating(shapeOf(result), [k](const Inputs &in, float *out) {
+      k->run(in[0]->data<float>(), out);
+    });
+  }
+
+  template <typename ConvOp> static rt::ConvGeometry convGeometry(ConvOp op) {
     rt::ConvGeometry g;
     rt::Shape in = shapeOf(op.getInput()), w = shapeOf(op.getWeight()),
               out = shapeOf(op.getOutput());
@@ -200,75 +213,54 @@ private:
 };
 
 FailureOr<Kernel> Preparer::prepareConv(Conv2DOp op) {
-  auto g = convGeometry(op);
-  g->groups = op.getGroups();
-  const rt::Tensor *w = requireConstant(op, op.getWeight(), "weight");
-  bool ok = true;
-  const float *bias = optionalConstant(op, op.getBias(), ok);
-  if (!w || !ok)
+  auto wb = weightAndBias(op, op.getWeight(), op.getBias());
+  if (failed(wb))
     return failure();
-  auto conv = std::make_shared<rt::Conv2D>(
-      *g, w->data<float>(), bias, activationOf(op.getAct(), op.getActAlpha()));
-  return allocating(shapeOf(op.getOutput()),
-                    [conv](const Inputs &in, float *out) {
-                      conv->run(in[0]->data<float>(), out);
-                    });
+  rt::ConvGeometry g = convGeometry(op);
+  g.groups = op.getGroups();
+  return runs(op.getOutput(), std::make_shared<rt::Conv2D>(
+                                  g, wb->weight, wb->bias,
+                                  activationOf(op.getAct(), op.getActAlpha())));
 }
 
 FailureOr<Kernel> Preparer::prepareDepthwise(DepthwiseConv2DOp op) {
-  auto g = convGeometry(op);
-  g->groups = g->ic;
-  const rt::Tensor *w = requireConstant(op, op.getWeight(), "weight");
-  bool ok = true;
-  const float *bias = optionalConstant(op, op.getBias(), ok);
-  if (!w || !ok)
+  auto wb = weightAndBias(op, op.getWeight(), op.getBias());
+  if (failed(wb))
     return failure();
+  rt::ConvGeometry g = convGeometry(op);
+  g.groups = g.ic;
   // [M, KH, KW, C] -> grouped OHWI [C * M, KH, KW, 1], o = c * M + m.
-  int64_t m = w->dim(0), kh = w->dim(1), kw = w->dim(2), c = w->dim(3);
-  std::vector<float> ohwi(w->numElements());
-  const float *src = w->data<float>();
+  rt::Shape w = shapeOf(op.getWeight());
+  int64_t m = w[0], khw = w[1] * w[2], c = w[3];
+  std::vector<float> ohwi(m * khw * c);
   for (int64_t mi = 0; mi < m; ++mi)
-    for (int64_t k = 0; k < kh * kw; ++k)
+    for (int64_t k = 0; k < khw; ++k)
       for (int64_t ci = 0; ci < c; ++ci)
-        ohwi[(ci * m + mi) * kh * kw + k] = src[(mi * kh * kw + k) * c + ci];
-  auto conv = std::make_shared<rt::Conv2D>(
-      *g, ohwi.data(), bias, activationOf(op.getAct(), op.getActAlpha()));
-  return allocating(shapeOf(op.getOutput()),
-                    [conv](const Inputs &in, float *out) {
-                      conv->run(in[0]->data<float>(), out);
-                    });
+        ohwi[(ci * m + mi) * khw + k] = wb->weight[(mi * khw + k) * c + ci];
+  return runs(op.getOutput(), std::make_shared<rt::Conv2D>(
+                                  g, ohwi.data(), wb->bias,
+                                  activationOf(op.getAct(), op.getActAlpha())));
 }
 
 FailureOr<Kernel> Preparer::prepareTransposed(TransposedConv2DOp op) {
-  auto g = convGeometry(op);
-  g->groups = op.getGroups();
-  const rt::Tensor *w = requireConstant(op, op.getWeight(), "weight");
-  bool ok = true;
-  const float *bias = optionalConstant(op, op.getBias(), ok);
-  if (!w || !ok)
+  auto wb = weightAndBias(op, op.getWeight(), op.getBias());
+  if (failed(wb))
     return failure();
-  auto conv = std::make_shared<rt::TransposedConv2D>(
-      *g, w->data<float>(), bias, activationOf(op.getAct(), op.getActAlpha()));
-  return allocating(shapeOf(op.getOutput()),
-                    [conv](const Inputs &in, float *out) {
-                      conv->run(in[0]->data<float>(), out);
-                    });
+  rt::ConvGeometry g = convGeometry(op);
+  g.groups = op.getGroups();
+  return runs(op.getOutput(), std::make_shared<rt::TransposedConv2D>(
+                                  g, wb->weight, wb->bias,
+                                  activationOf(op.getAct(), op.getActAlpha())));
 }
 
 FailureOr<Kernel> Preparer::prepareInnerProduct(InnerProductOp op) {
-  rt::Shape in = shapeOf(op.getInput()), w = shapeOf(op.getWeight());
-  const rt::Tensor *wt = requireConstant(op, op.getWeight(), "weight");
-  bool ok = true;
-  const float *bias = optionalConstant(op, op.getBias(), ok);
-  if (!wt || !ok)
+  auto wb = weightAndBias(op, op.getWeight(), op.getBias());
+  if (failed(wb))
     return failure();
-  auto ip = std::make_shared<rt::InnerProduct>(
-      in[0], in[1], w[0], wt->data<float>(), bias,
-      activationOf(op.getAct(), op.getActAlpha()));
-  return allocating(shapeOf(op.getOutput()),
-                    [ip](const Inputs &in, float *out) {
-                      ip->run(in[0]->data<float>(), out);
-                    });
+  rt::Shape in = shapeOf(op.getInput()), w = shapeOf(op.getWeight());
+  return runs(op.getOutput(), std::make_shared<rt::InnerProduct>(
+                                  in[0], in[1], w[0], wb->weight, wb->bias,
+                                  activationOf(op.getAct(), op.getActAlpha())));
 }
 
 Kernel Preparer::prepareMatMul(MatMulOp op) {
