@@ -313,26 +313,63 @@ void directTransposedConv(const ConvGeometry &g, const float *w,
       }
 }
 
+/// The oneDNN side of a convolution or deconvolution (Prim is
+/// dnnl::convolution_forward or dnnl::deconvolution_forward): the primitive,
+/// its descriptors and the weights reordered once into its preferred format.
+template <typename Prim> struct DnnlConvPrimitive {
+  bool manualAct = false;
+  Prim prim;
+  dnnl::memory::desc srcMd, dstMd, scratchMd;
+  dnnl::memory weightsMem, biasMem;
+
+  /// Builds the primitive for an (ih x iw) source and (oh x ow) destination
+  /// with the given bottom/right padding; false when oneDNN rejects the
+  /// configuration (the caller then falls back to its direct loop).
+  bool build(const ConvGeometry &g, dnnl::algorithm alg, int64_t ih, int64_t iw,
+             int64_t oh, int64_t ow, int64_t padRH, int64_t padRW,
+             const float *w, const float *b, const ActivationSpec &act) {
+    try {
+      srcMd = nhwcMd(g.n, g.ic, ih, iw);
+      dstMd = nhwcMd(g.n, g.oc, oh, ow);
+      dims wDims, wStrides;
+      ohwiWeights(g, wDims, wStrides);
+      dnnl::memory::desc wAny(wDims, dt::f32, tag::any);
+      dnnl::memory::desc bMd = b ? dnnl::memory::desc({g.oc}, dt::f32, tag::x)
+                                 : dnnl::memory::desc();
+      typename Prim::desc desc(dnnl::prop_kind::forward_inference, alg, srcMd,
+                               wAny, bMd, dstMd, {g.strideH, g.strideW},
+                               {g.dilH - 1, g.dilW - 1}, {g.padTop, g.padLeft},
+                               {padRH, padRW});
+      auto pd = createPd<typename Prim::primitive_desc>(desc, act, manualAct);
+      prim = Prim(pd);
+      scratchMd = pd.scratchpad_desc();
+      weightsMem = reorderedCopy(dnnl::memory::desc(wDims, dt::f32, wStrides),
+                                 pd.weights_desc(), w);
+      if (b)
+        biasMem = biasMemory(b, g.oc);
+      return true;
+    } catch (const dnnl::error &) {
+      return false;
+    }
+  }
+};
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
 // Conv2D
 //===----------------------------------------------------------------------===//
 
-struct Conv2D::Impl {
+struct Conv2D::Impl : DnnlConvPrimitive<dnnl::convolution_forward> {
   ConvGeometry g;
   ActivationSpec act;
   bool hasBias = false;
 
   // oneDNN path.
   bool useDnnl = false;
-  bool manualAct = false;
   /// Input extent oneDNN sees; smaller than ih/iw when the bottom/right of
   /// the input is never read and must be cropped off (then run() copies).
   int64_t ihEff = 0, iwEff = 0;
-  dnnl::convolution_forward prim;
-  dnnl::memory::desc srcMd, dstMd, scratchMd;
-  dnnl::memory weightsMem, biasMem;
 
   // Direct-loop fallback.
   std::vector<float> weights, bias;
@@ -360,32 +397,8 @@ struct Conv2D::Impl {
         iwEff = needW;
         padR_W = 0;
       }
-      try {
-        srcMd = nhwcMd(g.n, g.ic, ihEff, iwEff);
-        dstMd = nhwcMd(g.n, g.oc, g.oh, g.ow);
-        dims wDims, wStrides;
-        ohwiWeights(g, wDims, wStrides);
-        dnnl::memory::desc wAny(wDims, dt::f32, tag::any);
-        dnnl::memory::desc bMd =
-            hasBias ? dnnl::memory::desc({g.oc}, dt::f32, tag::x)
-                    : dnnl::memory::desc();
-        dnnl::convolution_forward::desc desc(
-            dnnl::prop_kind::forward_inference,
-            dnnl::algorithm::convolution_direct, srcMd, wAny, bMd, dstMd,
-            {g.strideH, g.strideW}, {g.dilH - 1, g.dilW - 1},
-            {g.padTop, g.padLeft}, {padR_H, padR_W});
-        auto pd = createPd<dnnl::convolution_forward::primitive_desc>(
-            desc, act, manualAct);
-        prim = dnnl::convolution_forward(pd);
-        scratchMd = pd.scratchpad_desc();
-        weightsMem = reorderedCopy(dnnl::memory::desc(wDims, dt::f32, wStrides),
-                                   pd.weights_desc(), w);
-        if (hasBias)
-          biasMem = biasMemory(b, g.oc);
-        useDnnl = true;
-      } catch (const dnnl::error &) {
-        useDnnl = false; // Fall back to the direct loop below.
-      }
+      useDnnl = build(g, dnnl::algorithm::convolution_direct, ihEff, iwEff,
+                      g.oh, g.ow, padR_H, padR_W, w, b, act);
     }
     if (!useDnnl) {
       int64_t wSize = g.oc * g.kh * g.kw * (g.ic / g.groups);
@@ -445,7 +458,7 @@ void Conv2D::run(const float *in, float *out) const {
 // TransposedConv2D
 //===----------------------------------------------------------------------===//
 
-struct TransposedConv2D::Impl {
+struct TransposedConv2D::Impl : DnnlConvPrimitive<dnnl::deconvolution_forward> {
   ConvGeometry g;
   ActivationSpec act;
   bool hasBias = false;
@@ -455,12 +468,7 @@ struct TransposedConv2D::Impl {
   // express) it runs into a temporary and run() copies it into the output,
   // whose remaining rows/columns receive no contribution: only the bias.
   bool useDnnl = false;
-  bool manualAct = false;
   int64_t ohD = 0, owD = 0;
-  dnnl::deconvolution_forward prim;
-  dnnl::memory::desc srcMd, dstMd, scratchMd;
-  dnnl::memory weightsMem;
-  dnnl::memory biasMem;
   /// Value of the positions outside ohD x owD, per output channel.
   std::vector<float> fill;
 
@@ -480,32 +488,8 @@ struct TransposedConv2D::Impl {
       ohD = std::min(g.oh, reachH + g.strideH - 1);
       owD = std::min(g.ow, reachW + g.strideW - 1);
       int64_t padR_H = reachH - ohD, padR_W = reachW - owD;
-      try {
-        srcMd = nhwcMd(g.n, g.ic, g.ih, g.iw);
-        dstMd = nhwcMd(g.n, g.oc, ohD, owD);
-        dims wDims, wStrides;
-        ohwiWeights(g, wDims, wStrides);
-        dnnl::memory::desc wAny(wDims, dt::f32, tag::any);
-        dnnl::memory::desc bMd =
-            hasBias ? dnnl::memory::desc({g.oc}, dt::f32, tag::x)
-                    : dnnl::memory::desc();
-        dnnl::deconvolution_forward::desc desc(
-            dnnl::prop_kind::forward_inference,
-            dnnl::algorithm::deconvolution_direct, srcMd, wAny, bMd, dstMd,
-            {g.strideH, g.strideW}, {g.dilH - 1, g.dilW - 1},
-            {g.padTop, g.padLeft}, {padR_H, padR_W});
-        auto pd = createPd<dnnl::deconvolution_forward::primitive_desc>(
-            desc, act, manualAct);
-        prim = dnnl::deconvolution_forward(pd);
-        scratchMd = pd.scratchpad_desc();
-        weightsMem = reorderedCopy(dnnl::memory::desc(wDims, dt::f32, wStrides),
-                                   pd.weights_desc(), w);
-        if (hasBias)
-          biasMem = biasMemory(b, g.oc);
-        useDnnl = true;
-      } catch (const dnnl::error &) {
-        useDnnl = false; // Fall back to the direct loop below.
-      }
+      useDnnl = build(g, dnnl::algorithm::deconvolution_direct, g.ih, g.iw, ohD,
+                      owD, padR_H, padR_W, w, b, act);
     }
     if (useDnnl) {
       fill.resize(g.oc);
