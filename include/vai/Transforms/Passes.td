@@ -20,4 +20,56 @@ def RemoveInferenceNoops : Pass<"vai-remove-inference-noops"> {
   ];
 }
 
+def FoldBatchNorm : Pass<"vai-fold-batch-norm"> {
+  let summary = "Fold batch norm, scale and bias add into the producing conv";
+  let description = [{
+    Rewrites every `vai.batch_norm` with constant parameters into the
+    equivalent per-channel `vai.scale` (multiplier s = scale / sqrt(variance
+    + epsilon), bias = offset - mean * s). Then folds each `vai.scale` and
+    `vai.bias_add` with constant parameters into the `vai.conv2d`,
+    `vai.depthwise_conv2d`, `vai.transposed_conv2d` or `vai.inner_product`
+    that produces its input, when that producer has constant weights, no
+    fused activation and no other user: weights are multiplied per output
+    channel and the bias becomes s * bias + b. The result keeps the
+    producer's location fused with the folded layer's.
+  }];
+  let dependentDialects = ["::mlir::vai::VaiDialect"];
+  let statistics = [
+    Statistic<"numBatchNorms", "num-batch-norms",
+              "Number of batch norms turned into scales">,
+    Statistic<"numFolded", "num-folded",
+              "Number of scales and bias adds folded into a producer">
+  ];
+}
+
+def FuseActivations : Pass<"vai-fuse-activations"> {
+  let summary = "Fuse relu, relu6 and leaky relu into their producer";
+  let description = [{
+    Sets the `act` attribute of a `vai.conv2d`, `vai.depthwise_conv2d`,
+    `vai.transposed_conv2d`, `vai.inner_product` or `vai.add` whose only
+    user is a `vai.relu`, `vai.relu6` or `vai.leaky_relu`, and removes the
+    activation: the DPUCADF8H applies these on the fly after the conv and
+    eltwise engines. A `vai.clip` to [0, 6] counts as relu6.
+  }];
+  let dependentDialects = ["::mlir::vai::VaiDialect"];
+  let statistics = [
+    Statistic<"numFused", "num-fused", "Number of activations fused">
+  ];
+}
+
+def FoldConstants : Pass<"vai-fold-constants"> {
+  let summary = "Evaluate ops whose operands are all constants";
+  let description = [{
+    Every vai op (other than `vai.constant`) whose operands are all
+    constants is evaluated once with the reference interpreter and replaced
+    by a `vai.constant` holding its result (a dense resource when large).
+    Importers leave such subgraphs behind (weight transposes, shape
+    arithmetic, TensorFlow's unfused batch norm on constants).
+  }];
+  let dependentDialects = ["::mlir::vai::VaiDialect"];
+  let statistics = [
+    Statistic<"numFolded", "num-folded", "Number of ops folded">
+  ];
+}
+
 #endif // VAI_TRANSFORMS_PASSES_TD

@@ -9,13 +9,16 @@
 
 #include "vai/Dialect/Vai/VaiOps.h"
 
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::vai;
@@ -187,6 +190,56 @@ LogicalResult ConstantOp::inferReturnTypes(MLIRContext *, Loc optLoc,
 }
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+ConstantOp mlir::vai::createConstant(OpBuilder &builder, Location loc,
+                                     RankedTensorType type,
+                                     ArrayRef<char> rawData,
+                                     StringRef nameHint) {
+  ElementsAttr value;
+  if (rawData.size() > 256) {
+    unsigned align = type.getElementTypeBitWidth() / 8;
+    value = DenseResourceElementsAttr::get(
+        type, nameHint,
+        HeapAsmResourceBlob::allocateAndCopyWithAlign(rawData,
+                                                      std::max(align, 1u)));
+  } else {
+    value = DenseElementsAttr::getFromRawBuffer(type, rawData);
+  }
+  return ConstantOp::create(builder, loc, type, value);
+}
+
+ConstantOp mlir::vai::createF32Constant(OpBuilder &builder, Location loc,
+                                        ArrayRef<int64_t> shape,
+                                        ArrayRef<float> data,
+                                        StringRef nameHint) {
+  auto type = RankedTensorType::get(shape, builder.getF32Type());
+  return createConstant(
+      builder, loc, type,
+      ArrayRef<char>(reinterpret_cast<const char *>(data.data()),
+                     data.size() * sizeof(float)),
+      nameHint);
+}
+
+std::optional<std::vector<float>> mlir::vai::getConstantF32(Value v) {
+  auto constant = v ? v.getDefiningOp<ConstantOp>() : ConstantOp();
+  if (!constant || !constant.getType().getElementType().isF32())
+    return std::nullopt;
+  int64_t n = constant.getType().getNumElements();
+  ElementsAttr value = constant.getValue();
+  if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+    auto values = dense.getValues<float>();
+    return std::vector<float>(values.begin(), values.end());
+  }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != n * sizeof(float))
+      return std::nullopt;
+    std::vector<float> out(n);
+    std::memcpy(out.data(), blob->getData().data(), n * sizeof(float));
+    return out;
+  }
+  return std::nullopt;
+}
 
 //===----------------------------------------------------------------------===//
 // Convolutions and products

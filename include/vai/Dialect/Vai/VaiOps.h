@@ -33,6 +33,21 @@ int64_t poolOutputSize(int64_t in, int64_t k, int64_t stride, int64_t padA,
 FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
                                                 ArrayRef<int64_t> b);
 
+/// Creates a `vai.constant` of `type` from its row-major bytes. Payloads over
+/// 256 bytes become dense resources (named from `nameHint`, made unique by
+/// the blob manager) so large weights are not uniqued in the context.
+ConstantOp createConstant(OpBuilder &builder, Location loc,
+                          RankedTensorType type, ArrayRef<char> rawData,
+                          StringRef nameHint = "weight");
+/// The same for f32 data.
+ConstantOp createF32Constant(OpBuilder &builder, Location loc,
+                             ArrayRef<int64_t> shape, ArrayRef<float> data,
+                             StringRef nameHint = "weight");
+
+/// The row-major f32 values of `v` when it is produced by a `vai.constant`
+/// of f32 (dense or dense resource); nullopt otherwise.
+std::optional<std::vector<float>> getConstantF32(Value v);
+
 } // namespace mlir::vai
 
 #endif // VAI_DIALECT_VAI_VAIOPS_H
