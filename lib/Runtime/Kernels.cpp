@@ -1,4 +1,4 @@
-//===- Kernels.cpp - OpenMP reference kernels of the interpreter -----------===//
+//===- Kernels.cpp - OpenMP reference kernels of the interpreter ----------===//
 //
 // Everything declared in Kernels.h except the oneDNN section (DnnlKernels.cpp).
 //
@@ -11,7 +11,10 @@
 // last dimension becomes rows of memcpy). forEachRow() then hands out the
 // innermost rows (split into chunks so that a single long row still spreads
 // over the threads) to an OpenMP team when the tensor is large enough; the
-// inner loops run over contiguous memory and are vectorised by the compiler.
+// inner loops run over contiguous memory and are vectorised by the compiler
+// (`omp simd`). Transpositions copy 2-D tiles (8x8 register transposes for
+// 32-bit elements); exp, sigmoid and tanh are branch-free polynomial forms on
+// GCC vector types, accurate to a few ulp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +28,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 namespace vai::rt {
 namespace {
@@ -318,11 +322,21 @@ inline double sumF64(const float *x, int64_t n) {
   return s;
 }
 
-/// Maximum of n floats (-inf for none; NaNs may be skipped).
+/// Maximum of n floats (-inf for none; NaNs may be skipped), 8 lanes at a
+/// time.
 inline float maxF32(const float *x, int64_t n) {
-  float m = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : m)
-  for (int64_t i = 0; i < n; ++i)
+  constexpr float kLowest = -std::numeric_limits<float>::infinity();
+  F8 lanes = splat(kLowest);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    F8 v;
+    std::memcpy(&v, x + i, sizeof(v));
+    lanes = v > lanes ? v : lanes;
+  }
+  float m = kLowest;
+  for (int j = 0; j < 8; ++j)
+    m = lanes[j] > m ? lanes[j] : m;
+  for (; i < n; ++i)
     m = x[i] > m ? x[i] : m;
   return m;
 }
@@ -400,8 +414,7 @@ inline void transpose8x8(const uint32_t *src, int64_t srcStride, uint32_t *dst,
   }
   for (int c = 0; c < 4; ++c) {
     U8 lo = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-    U8 hi =
-        __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    U8 hi = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
     std::memcpy(dst + c * dstStride, &lo, sizeof(U8));
     std::memcpy(dst + (c + 4) * dstStride, &hi, sizeof(U8));
   }
@@ -550,10 +563,9 @@ void reduceKeptInner(const float *in, float *out, LoopNest<2> rows,
   int64_t numRows = rows.count(), redCount = red.count();
   if (numRows * k == 0)
     return;
-  // acc[0, len) (re)starts or continues with the reduction indices
-  // [r0, r1) of the len channels at `base`.
-  auto accumulate = [&](const float *base, int64_t r0, int64_t r1,
-                        int64_t len, T *acc) {
+  // Adds reduction indices [r0, r1) of the len channels at `base` to acc.
+  auto accumulate = [&](const float *base, int64_t r0, int64_t r1, int64_t len,
+                        T *acc) {
     walkRange(red, r0, r1, [&](int64_t, const auto &roff) {
       const float *x = base + roff[0];
       VAI_SIMD
@@ -565,16 +577,21 @@ void reduceKeptInner(const float *in, float *out, LoopNest<2> rows,
   int64_t threads = parallel ? omp_get_max_threads() : 1;
   int64_t chunks = ceilDiv(k, kMaxChunk);
   if (parallel && numRows * chunks < threads && redCount >= 64 * threads) {
-    // Each thread reduces a slice of the reduction; partials are merged.
-    std::vector<T> partial(threads * numRows * k, Acc::init());
+    // Each thread reduces a slice of the reduction (into a private buffer:
+    // shared cache lines would ping-pong); partials are merged.
+    std::vector<T> partial(threads * numRows * k);
     parallelRanges(threads, true, [&](int64_t begin, int64_t end) {
+      T acc[kMaxChunk];
       for (int64_t t = begin; t < end; ++t)
         walkRange(rows, 0, numRows, [&](int64_t row, const auto &off) {
-          for (int64_t c0 = 0; c0 < k; c0 += kMaxChunk)
+          for (int64_t c0 = 0; c0 < k; c0 += kMaxChunk) {
+            int64_t len = std::min(kMaxChunk, k - c0);
+            std::fill(acc, acc + len, Acc::init());
             accumulate(in + off[0] + c0, redCount * t / threads,
-                       redCount * (t + 1) / threads,
-                       std::min(kMaxChunk, k - c0),
-                       partial.data() + (t * numRows + row) * k + c0);
+                       redCount * (t + 1) / threads, len, acc);
+            std::copy(acc, acc + len,
+                      partial.data() + (t * numRows + row) * k + c0);
+          }
         });
     });
     walkRange(rows, 0, numRows, [&](int64_t row, const auto &off) {
@@ -592,8 +609,7 @@ void reduceKeptInner(const float *in, float *out, LoopNest<2> rows,
   walk(rows, parallel, [&](int64_t i, const auto &off) {
     int64_t len = std::min(chunk, k - (i % chunks) * chunk);
     T acc[kMaxChunk];
-    for (int64_t c = 0; c < len; ++c)
-      acc[c] = Acc::init();
+    std::fill(acc, acc + len, Acc::init());
     accumulate(in + off[0], 0, redCount, len, acc);
     float *o = out + off[1];
     VAI_SIMD
@@ -700,11 +716,12 @@ std::vector<ResizeTap> resizeTaps(const ResizeParams &p, int64_t in,
       t.w1 = 0.0f;
       continue;
     }
-    double c = std::clamp(static_cast<double>(f.num) / f.den, 0.0,
-                          static_cast<double>(in - 1));
+    double c =
+        std::clamp(static_cast<double>(f.num) / static_cast<double>(f.den), 0.0,
+                   static_cast<double>(in - 1));
     t.i0 = static_cast<int64_t>(c);
     t.i1 = std::min(t.i0 + 1, in - 1);
-    t.w1 = static_cast<float>(c - t.i0);
+    t.w1 = static_cast<float>(c - static_cast<double>(t.i0));
   }
   return taps;
 }
@@ -754,8 +771,7 @@ void unary(UnaryKind kind, const float *in, float *out, int64_t n, float alpha,
       return x < 0.0f ? 0.0f : (x > 6.0f ? 6.0f : x);
     });
   case UnaryKind::LeakyRelu:
-    return unaryWith(in, out, n,
-                     [alpha](float x) { return leaky(x, alpha); });
+    return unaryWith(in, out, n, [alpha](float x) { return leaky(x, alpha); });
   case UnaryKind::Sigmoid:
     return mapChunks(in, out, n, [](F8 v) { return sigmoidV(v); });
   case UnaryKind::Tanh:
@@ -842,8 +858,7 @@ void channelAffine(const float *in, const float *scale, const float *shift,
     int64_t rows = outer / times, done = rows * times * channels;
     channelAffine(in, wideScale.get(scale), wideShift.get(shift), out, rows,
                   times * channels);
-    channelAffine(in + done, scale, shift, out + done, outer % times,
-                  channels);
+    channelAffine(in + done, scale, shift, out + done, outer % times, channels);
     return;
   }
   LoopNest<2> nest = channelNest(outer, channels);
@@ -966,8 +981,8 @@ void binary(BinaryKind kind, const float *a, const Shape &aShape,
     assert((aShape[d] == outShape[d] || aShape[d] == 1) &&
            (bShape[d] == outShape[d] || bShape[d] == 1) &&
            "operands do not broadcast to the output");
-    nest.push(outShape[d], {os[d], aShape[d] == 1 ? 0 : as[d],
-                            bShape[d] == 1 ? 0 : bs[d]});
+    nest.push(outShape[d],
+              {os[d], aShape[d] == 1 ? 0 : as[d], bShape[d] == 1 ? 0 : bs[d]});
   }
   nest.canonicalize();
   switch (kind) {
@@ -998,25 +1013,23 @@ void binary(BinaryKind kind, const float *a, const Shape &aShape,
 
 void maxPool2D(const PoolGeometry &g, const float *in, float *out) {
   int64_t c = g.c;
-  forEachPoolWindow(g, in, out,
-                    [&](const float *image, float *o, const PoolWindow &w) {
-                      if (w.ys >= w.ye || w.xs >= w.xe) {
-                        // Only possible when the padding exceeds the kernel,
-                        // which the op forbids; ONNX Runtime's value.
-                        std::fill(o, o + c,
-                                  std::numeric_limits<float>::lowest());
-                        return;
-                      }
-                      std::memcpy(o, image + (w.ys * g.iw + w.xs) * c,
-                                  c * sizeof(float));
-                      for (int64_t y = w.ys; y < w.ye; ++y)
-                        for (int64_t x = w.xs; x < w.xe; ++x) {
-                          const float *v = image + (y * g.iw + x) * c;
-                          VAI_SIMD
-                          for (int64_t k = 0; k < c; ++k)
-                            o[k] = maxNaN(o[k], v[k]);
-                        }
-                    });
+  forEachPoolWindow(
+      g, in, out, [&](const float *image, float *o, const PoolWindow &w) {
+        if (w.ys >= w.ye || w.xs >= w.xe) {
+          // Only when the padding reaches the kernel size, which the op
+          // forbids; ONNX Runtime's value.
+          std::fill(o, o + c, std::numeric_limits<float>::lowest());
+          return;
+        }
+        std::memcpy(o, image + (w.ys * g.iw + w.xs) * c, c * sizeof(float));
+        for (int64_t y = w.ys; y < w.ye; ++y)
+          for (int64_t x = w.xs; x < w.xe; ++x) {
+            const float *v = image + (y * g.iw + x) * c;
+            VAI_SIMD
+            for (int64_t k = 0; k < c; ++k)
+              o[k] = maxNaN(o[k], v[k]);
+          }
+      });
 }
 
 void avgPool2D(const PoolGeometry &g, bool countIncludePad, const float *in,
@@ -1102,10 +1115,11 @@ void softmax(const float *in, float *out, int64_t outer, int64_t axis,
       const float *x = in + r * axis * inner + c0;
       float *o = out + r * axis * inner + c0;
       std::memcpy(mx, x, len * sizeof(float));
-      for (int64_t a = 1; a < axis; ++a)
+      for (int64_t a = 1; a < axis; ++a) {
         VAI_SIMD
         for (int64_t c = 0; c < len; ++c)
           mx[c] = maxNaN(mx[c], x[a * inner + c]);
+      }
       std::fill(sum, sum + len, 0.0);
       for (int64_t a = 0; a < axis; ++a) {
         const float *xa = x + a * inner;
@@ -1121,10 +1135,11 @@ void softmax(const float *in, float *out, int64_t outer, int64_t axis,
       VAI_SIMD
       for (int64_t c = 0; c < len; ++c)
         mx[c] = static_cast<float>(1.0 / sum[c]);
-      for (int64_t a = 0; a < axis; ++a)
+      for (int64_t a = 0; a < axis; ++a) {
         VAI_SIMD
         for (int64_t c = 0; c < len; ++c)
           o[a * inner + c] *= mx[c];
+      }
     }
   });
 }
@@ -1143,7 +1158,8 @@ void reduceMean(const float *in, const Shape &inShape,
   // Operand 0: input; 1: output (stride 0 on reduced dims).
   LoopNest<2> nest;
   for (size_t d = 0; d < rank; ++d) {
-    bool reduced = std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end();
+    bool reduced =
+        std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end();
     nest.push(inShape[d], {is[d], reduced ? 0 : os[d]});
   }
   nest.canonicalize();
@@ -1218,7 +1234,8 @@ void resize(const ResizeParams &p, const float *in, float *out) {
         float wx1 = x.w1, wx0 = 1.0f - wx1, wy1 = y.w1, wy0 = 1.0f - wy1;
         VAI_SIMD
         for (int64_t k = 0; k < c; ++k)
-          o[k] = wy0 * (wx0 * a[k] + wx1 * b[k]) + wy1 * (wx0 * d[k] + wx1 * e[k]);
+          o[k] =
+              wy0 * (wx0 * a[k] + wx1 * b[k]) + wy1 * (wx0 * d[k] + wx1 * e[k]);
       }
     }
   });
