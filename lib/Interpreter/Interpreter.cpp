@@ -421,6 +421,20 @@ FailureOr<Kernel> Preparer::prepare(Operation *op) {
         return prepareUnary(o, rt::UnaryKind::Clip, o.getMin().convertToFloat(),
                             o.getMax().convertToFloat());
       })
+      .Case<FixOp>([&](FixOp o) -> K {
+        int fixPoint = static_cast<int64_t>(o.getFixPoint());
+        int64_t hi = (int64_t(1) << (o.getBitWidth() - 1)) - 1;
+        int64_t lo = o.getSymmetric() ? -hi : -hi - 1;
+        rt::RoundMode mode =
+            o.getRoundMode() == RoundMode::StdRound   ? rt::RoundMode::Std
+            : o.getRoundMode() == RoundMode::Py3Round ? rt::RoundMode::Py3
+                                                      : rt::RoundMode::Dpu;
+        return allocating(
+            shapeOf(o.getOutput()), [=](const Inputs &in, float *out) {
+              rt::fixQuantize(in[0]->data<float>(), out, in[0]->numElements(),
+                              fixPoint, lo, hi, mode);
+            });
+      })
       .Case<PReluOp>([&](PReluOp o) -> K {
         return allocating(shapeOf(o.getOutput()),
                           [](const Inputs &in, float *out) {

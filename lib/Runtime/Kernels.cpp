@@ -820,6 +820,35 @@ struct WideChannels {
 };
 } // namespace
 
+void fixQuantize(const float *in, float *out, int64_t n, int fixPoint,
+                 int64_t lo, int64_t hi, RoundMode mode) {
+  // Scaling by a power of two is exact in double, and so is adding 0.5: the
+  // rounding decisions are those of the real numbers.
+  const double scale = std::ldexp(1.0, fixPoint);
+  const double inverse = std::ldexp(1.0, -fixPoint);
+  const double dlo = static_cast<double>(lo), dhi = static_cast<double>(hi);
+#pragma omp parallel for if (n > kParallelThreshold) schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    double v = static_cast<double>(in[i]) * scale;
+    double q;
+    switch (mode) {
+    case RoundMode::Dpu:
+      q = std::floor(v + 0.5);
+      break;
+    case RoundMode::Std:
+      q = std::round(v);
+      break;
+    case RoundMode::Py3:
+      q = std::nearbyint(v); // the default rounding mode: half to even
+      break;
+    }
+    if (std::isnan(q))
+      q = 0.0;
+    q = std::min(std::max(q, dlo), dhi);
+    out[i] = static_cast<float>(q * inverse);
+  }
+}
+
 void prelu(const float *in, const float *slope, float *out, int64_t outer,
            int64_t channels) {
   if (channels > 1 && channels < kNarrowChannels &&

@@ -42,7 +42,8 @@ void applyActivation(const ActivationSpec &act, float *data, int64_t n);
 /// Geometry of a 2-D convolution in NHWC with OHWI weights
 /// [oc, kh, kw, ic / groups]:
 ///   out[n, oy, ox, o] = bias[o] + sum_{ky, kx, i in group(o)}
-///       in[n, oy*strideH - padTop + ky*dilH, ox*strideW - padLeft + kx*dilW, i]
+///       in[n, oy*strideH - padTop + ky*dilH, ox*strideW - padLeft + kx*dilW,
+///       i]
 ///       * w[o, ky, kx, i - group(o)*ic/groups]
 /// where out-of-range input positions read 0. Output channel o belongs to
 /// group o / (oc / groups). Depthwise convolution is groups == ic.
@@ -117,8 +118,8 @@ private:
 /// Batched matrix product c[b] = a[b or 0] x b[b or 0] with a [M, K] and
 /// b [K, N] per batch; `aBatched`/`bBatched` false means that operand has one
 /// matrix shared by every batch.
-void matmul(const float *a, const float *b, float *c, int64_t batch,
-            int64_t m, int64_t k, int64_t n, bool aBatched, bool bBatched);
+void matmul(const float *a, const float *b, float *c, int64_t batch, int64_t m,
+            int64_t k, int64_t n, bool aBatched, bool bBatched);
 
 //===----------------------------------------------------------------------===//
 // Everything else (OpenMP). File: lib/Runtime/Kernels.cpp
@@ -163,6 +164,18 @@ enum class UnaryKind : uint8_t {
 void unary(UnaryKind kind, const float *in, float *out, int64_t n,
            float alpha = 0.0f, float beta = 0.0f);
 
+/// Rounding of fixed-point quantization (docs/quantization.md).
+enum class RoundMode : uint8_t {
+  Dpu, ///< floor(v + 0.5)
+  Std, ///< half away from zero
+  Py3, ///< half to even
+};
+/// Fixed-point quantize-dequantize:
+/// out = clamp(round(in * 2^fixPoint), lo, hi) * 2^-fixPoint, computed
+/// exactly (in double); NaN becomes 0. out may alias in.
+void fixQuantize(const float *in, float *out, int64_t n, int fixPoint,
+                 int64_t lo, int64_t hi, RoundMode mode);
+
 /// out[i, c] = x[i, c] >= 0 ? x[i, c] : slope[c] * x[i, c] over `outer` rows
 /// of `channels` values. out may alias in.
 void prelu(const float *in, const float *slope, float *out, int64_t outer,
@@ -206,7 +219,12 @@ enum class CoordMode : uint8_t {
   PytorchHalfPixel
 };
 /// How Nearest rounds x_in to an index (then clamped to [0, in-1]).
-enum class NearestRound : uint8_t { Floor, Ceil, RoundPreferFloor, RoundPreferCeil };
+enum class NearestRound : uint8_t {
+  Floor,
+  Ceil,
+  RoundPreferFloor,
+  RoundPreferCeil
+};
 struct ResizeParams {
   int64_t n = 1, ih = 1, iw = 1, c = 1, oh = 1, ow = 1;
   ResizeMode mode = ResizeMode::Nearest;
@@ -218,7 +236,8 @@ struct ResizeParams {
 void resize(const ResizeParams &p, const float *in, float *out);
 
 //===----------------------------------------------------------------------===//
-// Data movement, any element type (elemSize bytes). File: lib/Runtime/Kernels.cpp
+// Data movement, any element type (elemSize bytes). File:
+// lib/Runtime/Kernels.cpp
 //===----------------------------------------------------------------------===//
 
 /// Concatenates along `axis`; all inputs have the output's rank and agree on

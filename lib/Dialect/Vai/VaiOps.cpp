@@ -459,6 +459,18 @@ LogicalResult ClipOp::verify() {
   return success();
 }
 
+LogicalResult FixOp::verify() {
+  // I64Attr getters return uint64_t: read them as signed.
+  int64_t bits = static_cast<int64_t>(getBitWidth());
+  int64_t fixPoint = static_cast<int64_t>(getFixPoint());
+  if (bits < 2 || bits > 16)
+    return emitOpError("bit_width must be in [2, 16], got ") << bits;
+  // Keeps 2^fix_point exact and every scaled float32 finite in double.
+  if (fixPoint < -64 || fixPoint > 64)
+    return emitOpError("fix_point must be in [-64, 64], got ") << fixPoint;
+  return success();
+}
+
 LogicalResult DropoutOp::verify() {
   float ratio = getRatio().convertToFloat();
   if (!(ratio >= 0.0f && ratio < 1.0f))

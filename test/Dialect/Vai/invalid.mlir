@@ -700,3 +700,27 @@ func.func @reduce_mean_duplicate(%a: tensor<2x3xf32>) {
   %0 = vai.reduce_mean %a {axes = array<i64: 1, 1>} : (tensor<2x3xf32>) -> tensor<2x1xf32>
   return
 }
+
+// -----
+
+func.func @fix_bit_width(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'vai.fix' op bit_width must be in [2, 16], got 32}}
+  %0 = vai.fix %x {fix_point = 3 : i64, bit_width = 32 : i64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @fix_point_range(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'vai.fix' op fix_point must be in [-64, 64], got 100}}
+  %0 = vai.fix %x {fix_point = 100 : i64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @fix_missing_point(%x: tensor<4xf32>) {
+  // expected-error @+1 {{requires attribute 'fix_point'}}
+  %0 = vai.fix %x : tensor<4xf32>
+  return
+}

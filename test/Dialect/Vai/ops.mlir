@@ -167,3 +167,14 @@ func.func @misc(%x: tensor<1x4x6x3xf32>) -> (tensor<1x8x12x3xf32>, tensor<1x4x6x
   %3 = vai.reduce_mean %x {axes = array<i64: 2, 1>} : (tensor<1x4x6x3xf32>) -> tensor<1x1x1x3xf32>
   return %0, %1, %2, %3 : tensor<1x8x12x3xf32>, tensor<1x4x6x3xf32>, tensor<1x3xf32>, tensor<1x1x1x3xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @fix
+func.func @fix(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // CHECK: vai.fix %{{.*}} {fix_point = 5 : i64} : tensor<2x3xf32>
+  %0 = vai.fix %x {fix_point = 5 : i64} : tensor<2x3xf32>
+  // CHECK: vai.fix %{{.*}} {bit_width = 16 : i64, fix_point = -2 : i64, round_mode = #vai<round std_round>, symmetric = true}
+  %1 = vai.fix %0 {fix_point = -2 : i64, bit_width = 16 : i64, round_mode = #vai<round std_round>, symmetric = true} : tensor<2x3xf32>
+  return %1 : tensor<2x3xf32>
+}

@@ -91,4 +91,15 @@ def Vai_NearestMode : I32EnumAttr<"NearestMode",
 }
 def Vai_NearestModeAttr : EnumAttr<Vai_Dialect, Vai_NearestMode, "nearest_mode">;
 
+def Vai_RoundMode : I32EnumAttr<"RoundMode",
+    "rounding of fixed-point quantization (see docs/quantization.md)", [
+      I32EnumAttrCase<"DpuRound", 0, "dpu_round">,
+      I32EnumAttrCase<"StdRound", 1, "std_round">,
+      I32EnumAttrCase<"Py3Round", 2, "py3_round">
+    ]> {
+  let cppNamespace = "::mlir::vai";
+  let genSpecializedAttr = 0;
+}
+def Vai_RoundModeAttr : EnumAttr<Vai_Dialect, Vai_RoundMode, "round">;
+
 #endif // VAI_DIALECT_VAI_VAIDIALECT_TD

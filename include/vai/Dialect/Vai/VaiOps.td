@@ -486,6 +486,30 @@ def Vai_ReduceMeanOp : Vai_InferOp<"reduce_mean"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+def Vai_FixOp : Vai_Op<"fix", [SameOperandsAndResultType,
+                                InferTypeOpInterface]> {
+  let summary = "power-of-two fixed-point quantize-dequantize (XIR's fix)";
+  let description = [{
+    out = clamp(ROUND(x * 2^fix_point), lo, hi) * 2^-fix_point, with
+    lo = -2^(bit_width-1) and hi = 2^(bit_width-1) - 1, or lo = -hi when
+    `symmetric` (activations on DPUCADF8H: [-127, 127]).
+    `round_mode`: dpu_round = floor(v + 0.5); std_round = half away from
+    zero; py3_round = half to even. NaN becomes 0.
+    docs/quantization.md defines how ops between fix ops compute.
+  }];
+  let arguments = (ins Vai_FloatTensor:$input, I64Attr:$fix_point,
+                       DefaultValuedAttr<I64Attr, "8">:$bit_width,
+                       DefaultValuedAttr<Vai_RoundModeAttr, "::mlir::vai::RoundMode::DpuRound">:$round_mode,
+                       DefaultValuedAttr<BoolAttr, "false">:$symmetric);
+  let results = (outs Vai_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Training-time ops kept only until preprocessing removes them
 //===----------------------------------------------------------------------===//
 
