@@ -30,3 +30,6 @@ llvm_config.with_environment("PATH", config.vai_tools_dir, append_path=True)
 
 if os.path.isdir(config.vai_shared_data):
     config.available_features.add("shared-data")
+# Debian's libonnx-testdata (installed by utils/setup.sh).
+if os.path.isdir("/usr/share/libonnx-testdata/data"):
+    config.available_features.add("onnx-testdata")

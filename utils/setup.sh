@@ -19,7 +19,8 @@ PACKAGES=(
   libunilog-dev libgoogle-glog-dev graphviz
   # PyTorch / ONNX path and reference data for the tests
   python3-numpy python3-torch python3-torchvision python3-onnx libonnx-dev
-  libonnx-testdata dataset-fashion-mnist
+  libonnx-testdata dataset-fashion-mnist python3-h5py python3-protobuf
+  python3-pil
 )
 
 if [[ "${1:-}" != "--no-apt" ]]; then

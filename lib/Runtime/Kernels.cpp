@@ -830,7 +830,7 @@ void fixQuantize(const float *in, float *out, int64_t n, int fixPoint,
 #pragma omp parallel for if (n > kParallelThreshold) schedule(static)
   for (int64_t i = 0; i < n; ++i) {
     double v = static_cast<double>(in[i]) * scale;
-    double q;
+    double q = 0.0;
     switch (mode) {
     case RoundMode::Dpu:
       q = std::floor(v + 0.5);

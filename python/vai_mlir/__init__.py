@@ -10,6 +10,12 @@ and `vai-run` read. Only numpy is needed.
     y = b.op("vai.relu", [x], name="relu1")
     b.returns([y])
     print(b.text())
+
+`vai_mlir.export` (needs Debian's torch; imported on demand) exports PyTorch
+models to ONNX for `vai-translate`:
+
+    from vai_mlir.export import export
+    export(model, [torch.randn(1, 3, 224, 224)], "model.onnx")
 """
 
 from .mlir_text import ModuleBuilder, Raw, Value, tensor_type
