@@ -885,28 +885,13 @@ LogicalResult Importer::onResize(const onnx::NodeProto &node) {
              : "asymmetric";
   std::string nearest =
       modern ? attrs.getString("nearest_mode", "round_prefer_floor") : "floor";
-  CoordMode coordMode;
-  if (coord == "asymmetric")
-    coordMode = CoordMode::Asymmetric;
-  else if (coord == "align_corners")
-    coordMode = CoordMode::AlignCorners;
-  else if (coord == "half_pixel")
-    coordMode = CoordMode::HalfPixel;
-  else if (coord == "pytorch_half_pixel")
-    coordMode = CoordMode::PytorchHalfPixel;
-  else
+  // The dialect's enums are spelled as ONNX spells these attributes.
+  std::optional<CoordMode> coordMode = symbolizeCoordMode(coord);
+  if (!coordMode)
     return fail(node,
                 "unsupported coordinate_transformation_mode '" + coord + "'");
-  NearestMode nearestMode;
-  if (nearest == "floor")
-    nearestMode = NearestMode::Floor;
-  else if (nearest == "ceil")
-    nearestMode = NearestMode::Ceil;
-  else if (nearest == "round_prefer_floor")
-    nearestMode = NearestMode::RoundPreferFloor;
-  else if (nearest == "round_prefer_ceil")
-    nearestMode = NearestMode::RoundPreferCeil;
-  else
+  std::optional<NearestMode> nearestMode = symbolizeNearestMode(nearest);
+  if (!nearestMode)
     return fail(node, "unsupported nearest_mode '" + nearest + "'");
   Location loc = nodeLoc(node);
   MLIRContext *ctx = gb.getContext();
@@ -916,8 +901,8 @@ LogicalResult Importer::onResize(const onnx::NodeProto &node) {
           loc, materialize(*x, loc),
           {gb.attr("size", ArrayRef<int64_t>{sizes[2], sizes[3]}),
            gb.attr("mode", ResizeModeAttr::get(ctx, resizeMode)),
-           gb.attr("coord_mode", CoordModeAttr::get(ctx, coordMode)),
-           gb.attr("nearest_mode", NearestModeAttr::get(ctx, nearestMode))}),
+           gb.attr("coord_mode", CoordModeAttr::get(ctx, *coordMode)),
+           gb.attr("nearest_mode", NearestModeAttr::get(ctx, *nearestMode))}),
       true);
 }
 
