@@ -20,7 +20,7 @@ PACKAGES=(
   # PyTorch / ONNX path and reference data for the tests
   python3-numpy python3-torch python3-torchvision python3-onnx libonnx-dev
   libonnx-testdata dataset-fashion-mnist python3-h5py python3-protobuf
-  python3-pil
+  python3-pil libjpeg-dev libpng-dev
 )
 
 if [[ "${1:-}" != "--no-apt" ]]; then
