@@ -10,8 +10,8 @@
 using namespace mlir;
 using namespace mlir::vai;
 
-#include "vai/Dialect/Vai/VaiOpsDialect.cpp.inc"
 #include "vai/Dialect/Vai/VaiEnums.cpp.inc"
+#include "vai/Dialect/Vai/VaiOpsDialect.cpp.inc"
 #define GET_ATTRDEF_CLASSES
 #include "vai/Dialect/Vai/VaiAttrs.cpp.inc"
 
