@@ -3,8 +3,9 @@
 #   1. installs the Debian packages the project needs (apt; run as root),
 #      removing any other libmlir version (only one can be installed);
 #   2. configures with CMake (Ninja, lld, ccache when present) into build/;
-#   3. builds everything.
-# Usage: utils/setup.sh [--no-apt]
+#   3. builds everything;
+#   4. runs the main job on its built-in default (utils/demo.sh).
+# Usage: utils/setup.sh [--no-apt] [--no-demo]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +24,16 @@ PACKAGES=(
   python3-pil libjpeg-dev libpng-dev
 )
 
-if [[ "${1:-}" != "--no-apt" ]]; then
+apt=1 demo=1
+for arg in "$@"; do
+  case "$arg" in
+  --no-apt) apt=0 ;;
+  --no-demo) demo=0 ;;
+  *) echo "usage: utils/setup.sh [--no-apt] [--no-demo]" >&2; exit 2 ;;
+  esac
+done
+
+if ((apt)); then
   missing=()
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -57,3 +67,7 @@ cmake -G Ninja -S . -B build \
 echo "== building"
 cmake --build build -j "$(nproc)"
 echo "== built: $(ls build/bin | tr '\n' ' ')"
+if ((demo)); then
+  echo "== running the demo"
+  utils/demo.sh build
+fi
