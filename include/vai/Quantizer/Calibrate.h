@@ -1,0 +1,74 @@
+//===- Calibrate.h - Statistics collection, calibration table -*- C++ -*-===//
+//
+// Calibration runs the float model on the calibration inputs with the
+// reference interpreter, accumulating TensorStats for every activation, and
+// writes the chosen positions to a text table the user can edit and give
+// back (--calib-table), as Vitis AI users know from vai_q's dumps.
+//
+//===----------------------------------------------------------------------===//
+#ifndef VAI_QUANTIZER_CALIBRATE_H
+#define VAI_QUANTIZER_CALIBRATE_H
+
+#include "vai/Quantizer/Calibration.h"
+#include "vai/Runtime/Tensor.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vai::quant {
+
+/// The stable name of the tensor an op produces: the framework layer name of
+/// its location (for a fused location, e.g. a conv with a folded batch norm,
+/// the last name: the layer whose output the value now is); "op<N>" (N its
+/// position among the function's ops) when it has none. Names that repeat in
+/// the function get "#2", "#3", ... in order.
+std::map<mlir::Operation *, std::string> tensorNames(mlir::func::FuncOp func);
+
+/// Statistics of every vai op's f32 result (constants excluded), by name,
+/// plus one entry per f32 function argument named by its location
+/// ("input<i>" when it has none).
+struct CollectedStats {
+  std::vector<std::string> order; ///< names in program order, arguments first
+  std::map<std::string, TensorStats> stats;
+};
+
+/// Runs `func` on each input set returned by `next` (called until it returns
+/// false; each set holds one tensor per argument) with the reference
+/// interpreter, accumulating statistics. `progress(done)` is called after
+/// each set. Errors: the interpreter cannot prepare the function (its
+/// diagnostics name the op), an input set of the wrong shape.
+llvm::Expected<CollectedStats>
+collectStats(mlir::func::FuncOp func,
+             const std::function<bool(std::vector<rt::Tensor> &)> &next,
+             const std::function<void(int64_t)> &progress = nullptr);
+
+/// One line of the calibration table.
+struct CalibEntry {
+  std::string tensor;
+  Method method = Method::Diffs;
+  double min = 0.0, max = 0.0;
+  int fixPoint = 0;
+};
+
+/// Text format, one tensor per line, fields separated by white space; a
+/// field that starts with '#' starts a comment (so names like "conv#2" from
+/// tensorNames() are fine):
+///     <tensor> <method> <min> <max> <fix_point>
+/// Tensor names contain no white space and do not start with '#'. Reading
+/// checks every field (the method name, numbers, min <= max, fix_point in
+/// [kMinPosition, kMaxPosition]) and duplicate names; errors name the file and
+/// line.
+llvm::Expected<std::vector<CalibEntry>> readCalibTable(llvm::StringRef path);
+/// Writes atomically (temporary file, then rename), with a header comment.
+llvm::Error writeCalibTable(llvm::StringRef path,
+                            llvm::ArrayRef<CalibEntry> entries);
+
+} // namespace vai::quant
+
+#endif // VAI_QUANTIZER_CALIBRATE_H
