@@ -200,9 +200,9 @@ private:
         };
   }
 
-  FailureOr<Kernel> prepareConv(Conv2DOp op);
+  template <typename KernelObj, typename OpTy>
+  FailureOr<Kernel> prepareGroupedConv(OpTy op);
   FailureOr<Kernel> prepareDepthwise(DepthwiseConv2DOp op);
-  FailureOr<Kernel> prepareTransposed(TransposedConv2DOp op);
   FailureOr<Kernel> prepareInnerProduct(InnerProductOp op);
   Kernel prepareMatMul(MatMulOp op);
   Kernel prepareUnary(Operation *op, rt::UnaryKind kind, float alpha = 0,
@@ -212,13 +212,15 @@ private:
   template <typename PoolOp> rt::PoolGeometry poolGeometry(PoolOp op);
 };
 
-FailureOr<Kernel> Preparer::prepareConv(Conv2DOp op) {
+/// conv2d and transposed_conv2d: OHWI weights, groups, the kernel object.
+template <typename KernelObj, typename OpTy>
+FailureOr<Kernel> Preparer::prepareGroupedConv(OpTy op) {
   auto wb = weightAndBias(op, op.getWeight(), op.getBias());
   if (failed(wb))
     return failure();
   rt::ConvGeometry g = convGeometry(op);
   g.groups = op.getGroups();
-  return runs(op.getOutput(), std::make_shared<rt::Conv2D>(
+  return runs(op.getOutput(), std::make_shared<KernelObj>(
                                   g, wb->weight, wb->bias,
                                   activationOf(op.getAct(), op.getActAlpha())));
 }
@@ -239,17 +241,6 @@ FailureOr<Kernel> Preparer::prepareDepthwise(DepthwiseConv2DOp op) {
         ohwi[(ci * m + mi) * khw + k] = wb->weight[(mi * khw + k) * c + ci];
   return runs(op.getOutput(), std::make_shared<rt::Conv2D>(
                                   g, ohwi.data(), wb->bias,
-                                  activationOf(op.getAct(), op.getActAlpha())));
-}
-
-FailureOr<Kernel> Preparer::prepareTransposed(TransposedConv2DOp op) {
-  auto wb = weightAndBias(op, op.getWeight(), op.getBias());
-  if (failed(wb))
-    return failure();
-  rt::ConvGeometry g = convGeometry(op);
-  g.groups = op.getGroups();
-  return runs(op.getOutput(), std::make_shared<rt::TransposedConv2D>(
-                                  g, wb->weight, wb->bias,
                                   activationOf(op.getAct(), op.getActAlpha())));
 }
 
@@ -360,9 +351,10 @@ rt::NearestRound nearestOf(NearestMode m) {
 FailureOr<Kernel> Preparer::prepare(Operation *op) {
   using K = FailureOr<Kernel>;
   return llvm::TypeSwitch<Operation *, K>(op)
-      .Case<Conv2DOp>([&](auto o) { return prepareConv(o); })
+      .Case<Conv2DOp>([&](auto o) { return prepareGroupedConv<rt::Conv2D>(o); })
       .Case<DepthwiseConv2DOp>([&](auto o) { return prepareDepthwise(o); })
-      .Case<TransposedConv2DOp>([&](auto o) { return prepareTransposed(o); })
+      .Case<TransposedConv2DOp>(
+          [&](auto o) { return prepareGroupedConv<rt::TransposedConv2D>(o); })
       .Case<InnerProductOp>([&](auto o) { return prepareInnerProduct(o); })
       .Case<MatMulOp>([&](auto o) -> K { return prepareMatMul(o); })
       .Case<BatchNormOp>([&](BatchNormOp o) -> K {

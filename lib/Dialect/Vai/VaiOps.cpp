@@ -128,6 +128,15 @@ LogicalResult inferConvOutput(const Where &loc, ArrayRef<int64_t> in,
   return inferAs(results, {in[0], oh, ow, oc}, elementType);
 }
 
+/// `groups` divides both channel counts of a grouped (transposed) conv.
+LogicalResult checkGroups(const Where &loc, int64_t groups, int64_t ic,
+                          int64_t oc) {
+  if (groups < 1 || ic % groups != 0 || oc % groups != 0)
+    return fail(loc, "groups (", groups, ") must divide the input channels (",
+                ic, ") and the output channels (", oc, ")");
+  return success();
+}
+
 LogicalResult checkOptionalBias(const Where &loc, Value bias,
                                 int64_t channels) {
   return bias ? checkChannelParam(loc, bias, channels, "bias") : success();
@@ -257,9 +266,8 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, Loc optLoc,
     return failure();
   int64_t groups = adaptor.getGroups();
   int64_t ic = (*in)[3], oc = (*w)[0];
-  if (groups < 1 || ic % groups != 0 || oc % groups != 0)
-    return fail(loc, "groups (", groups, ") must divide the input channels (",
-                ic, ") and the output channels (", oc, ")");
+  if (failed(checkGroups(loc, groups, ic, oc)))
+    return failure();
   if ((*w)[3] != ic / groups)
     return fail(loc, "weight must be [OC, KH, KW, IC/groups] = [", oc, ", ",
                 (*w)[1], ", ", (*w)[2], ", ", ic / groups, "], got [", oc, ", ",
@@ -311,9 +319,8 @@ TransposedConv2DOp::inferReturnTypes(MLIRContext *, Loc optLoc, Adaptor adaptor,
                   "the dilation");
   int64_t groups = adaptor.getGroups();
   int64_t ic = (*in)[3], oc = (*w)[0];
-  if (groups < 1 || ic % groups != 0 || oc % groups != 0)
-    return fail(loc, "groups (", groups, ") must divide the input channels (",
-                ic, ") and the output channels (", oc, ")");
+  if (failed(checkGroups(loc, groups, ic, oc)))
+    return failure();
   if ((*w)[3] != ic / groups)
     return fail(loc, "weight must be [OC, KH, KW, IC/groups] with IC/groups = ",
                 ic / groups, ", got ", (*w)[3], " in the last dimension");

@@ -31,7 +31,7 @@ std::vector<float> oihwToOhwi(ArrayRef<float> w, int64_t o, int64_t i,
 
 std::vector<float> iohwToOhwi(ArrayRef<float> w, int64_t ic, int64_t ocPerGroup,
                               int64_t kh, int64_t kw, int64_t groups) {
-  int64_t icPerGroup = ic / groups, oc = ocPerGroup * groups;
+  int64_t icPerGroup = ic / groups;
   std::vector<float> out(w.size());
   for (int64_t i = 0; i < ic; ++i) {
     int64_t g = i / icPerGroup, il = i % icPerGroup;
@@ -43,7 +43,6 @@ std::vector<float> iohwToOhwi(ArrayRef<float> w, int64_t ic, int64_t ocPerGroup,
               w[((i * ocPerGroup + ol) * kh + y) * kw + x];
     }
   }
-  (void)oc;
   return out;
 }
 
