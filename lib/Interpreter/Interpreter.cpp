@@ -2,6 +2,8 @@
 
 #include "vai/Interpreter/Interpreter.h"
 
+#include "Kernel.h"
+
 #include "vai/Dialect/Vai/VaiOps.h"
 #include "vai/Runtime/Kernels.h"
 
@@ -23,9 +25,6 @@ using namespace mlir::vai;
 namespace rt = ::vai::rt;
 
 namespace vai {
-
-using Inputs = std::vector<const rt::Tensor *>;
-using Kernel = std::function<rt::Tensor(const Inputs &)>;
 
 struct Interpreter::Step {
   Operation *op = nullptr;
@@ -107,11 +106,6 @@ Expected<rt::Tensor> tensorFromAttr(ElementsAttr attr) {
 
 namespace {
 
-rt::Shape shapeOf(Value v) {
-  auto s = cast<RankedTensorType>(v.getType()).getShape();
-  return rt::Shape(s.begin(), s.end());
-}
-
 rt::ActivationSpec activationOf(Activation act, APFloat alpha) {
   rt::ActivationSpec spec;
   spec.alpha = alpha.convertToFloat();
@@ -132,17 +126,34 @@ rt::ActivationSpec activationOf(Activation act, APFloat alpha) {
   return spec;
 }
 
+/// A `vai.fix`: quantize-dequantize at its position, range and rounding.
+struct FixKernel {
+  int fixPoint;
+  int64_t lo, hi;
+  rt::RoundMode mode;
+  explicit FixKernel(FixOp o)
+      : fixPoint(static_cast<int64_t>(o.getFixPoint())) {
+    std::tie(lo, hi) = fixRange(o);
+    mode = o.getRoundMode() == RoundMode::StdRound   ? rt::RoundMode::Std
+           : o.getRoundMode() == RoundMode::Py3Round ? rt::RoundMode::Py3
+                                                     : rt::RoundMode::Dpu;
+  }
+  void run(const rt::Tensor &in, float *out) const {
+    rt::fixQuantize(in.data<float>(), out, in.numElements(), fixPoint, lo, hi,
+                    mode);
+  }
+};
+
 /// Builds kernels for one function; constants are looked up by value.
 class Preparer {
 public:
-  explicit Preparer(const llvm::DenseMap<Value, const rt::Tensor *> &constants)
-      : constants(constants) {}
+  explicit Preparer(const ConstantMap &constants) : constants(constants) {}
 
   /// The kernel for `op`, or failure after emitting a diagnostic.
   FailureOr<Kernel> prepare(Operation *op);
 
 private:
-  const llvm::DenseMap<Value, const rt::Tensor *> &constants;
+  const ConstantMap &constants;
 
   /// The constant feeding `v`, or null after emitting an error at `op`.
   const rt::Tensor *requireConstant(Operation *op, Value v, StringRef what) {
@@ -175,21 +186,6 @@ private:
     });
   }
 
-  template <typename ConvOp> static rt::ConvGeometry convGeometry(ConvOp op) {
-    rt::ConvGeometry g;
-    rt::Shape in = shapeOf(op.getInput()), w = shapeOf(op.getWeight()),
-              out = shapeOf(op.getOutput());
-    g.n = in[0], g.ih = in[1], g.iw = in[2], g.ic = in[3];
-    g.kh = w[1], g.kw = w[2], g.oc = out[3];
-    g.oh = out[1], g.ow = out[2];
-    ArrayRef<int64_t> s = op.getStrides(), p = op.getPad(),
-                      d = op.getDilations();
-    g.strideH = s[0], g.strideW = s[1];
-    g.padTop = p[0], g.padBottom = p[1], g.padLeft = p[2], g.padRight = p[3];
-    g.dilH = d[0], g.dilW = d[1];
-    return g;
-  }
-
   static Kernel allocating(rt::Shape shape,
                            std::function<void(const Inputs &, float *)> body) {
     return
@@ -209,7 +205,6 @@ private:
                       float beta = 0);
   Kernel prepareBinary(Operation *op, rt::BinaryKind kind,
                        rt::ActivationSpec act = {});
-  template <typename PoolOp> rt::PoolGeometry poolGeometry(PoolOp op);
 };
 
 /// conv2d and transposed_conv2d: OHWI weights, groups, the kernel object.
@@ -231,14 +226,8 @@ FailureOr<Kernel> Preparer::prepareDepthwise(DepthwiseConv2DOp op) {
     return failure();
   rt::ConvGeometry g = convGeometry(op);
   g.groups = g.ic;
-  // [M, KH, KW, C] -> grouped OHWI [C * M, KH, KW, 1], o = c * M + m.
-  rt::Shape w = shapeOf(op.getWeight());
-  int64_t m = w[0], khw = w[1] * w[2], c = w[3];
-  std::vector<float> ohwi(m * khw * c);
-  for (int64_t mi = 0; mi < m; ++mi)
-    for (int64_t k = 0; k < khw; ++k)
-      for (int64_t ci = 0; ci < c; ++ci)
-        ohwi[(ci * m + mi) * khw + k] = wb->weight[(mi * khw + k) * c + ci];
+  std::vector<float> ohwi =
+      depthwiseToGroupedOhwi(wb->weight, shapeOf(op.getWeight()));
   return runs(op.getOutput(), std::make_shared<rt::Conv2D>(
                                   g, ohwi.data(), wb->bias,
                                   activationOf(op.getAct(), op.getActAlpha())));
@@ -288,17 +277,6 @@ Kernel Preparer::prepareBinary(Operation *op, rt::BinaryKind kind,
     rt::binary(kind, in[0]->data<float>(), a, in[1]->data<float>(), b, o, out,
                act);
   });
-}
-
-template <typename PoolOp> rt::PoolGeometry Preparer::poolGeometry(PoolOp op) {
-  rt::PoolGeometry g;
-  rt::Shape in = shapeOf(op.getInput()), out = shapeOf(op.getOutput());
-  g.n = in[0], g.ih = in[1], g.iw = in[2], g.c = in[3];
-  g.oh = out[1], g.ow = out[2];
-  ArrayRef<int64_t> k = op.getKernel(), s = op.getStrides(), p = op.getPad();
-  g.kh = k[0], g.kw = k[1], g.strideH = s[0], g.strideW = s[1];
-  g.padTop = p[0], g.padBottom = p[1], g.padLeft = p[2], g.padRight = p[3];
-  return g;
 }
 
 /// Output tensor of the op's result type, filled by `body(out raw ptr)`.
@@ -414,18 +392,10 @@ FailureOr<Kernel> Preparer::prepare(Operation *op) {
                             o.getMax().convertToFloat());
       })
       .Case<FixOp>([&](FixOp o) -> K {
-        int fixPoint = static_cast<int64_t>(o.getFixPoint());
-        int64_t hi = (int64_t(1) << (o.getBitWidth() - 1)) - 1;
-        int64_t lo = o.getSymmetric() ? -hi : -hi - 1;
-        rt::RoundMode mode =
-            o.getRoundMode() == RoundMode::StdRound   ? rt::RoundMode::Std
-            : o.getRoundMode() == RoundMode::Py3Round ? rt::RoundMode::Py3
-                                                      : rt::RoundMode::Dpu;
-        return allocating(
-            shapeOf(o.getOutput()), [=](const Inputs &in, float *out) {
-              rt::fixQuantize(in[0]->data<float>(), out, in[0]->numElements(),
-                              fixPoint, lo, hi, mode);
-            });
+        return allocating(shapeOf(o.getOutput()),
+                          [fix = FixKernel(o)](const Inputs &in, float *out) {
+                            fix.run(*in[0], out);
+                          });
       })
       .Case<PReluOp>([&](PReluOp o) -> K {
         return allocating(shapeOf(o.getOutput()),
@@ -645,18 +615,39 @@ std::unique_ptr<Interpreter> Interpreter::create(func::FuncOp func) {
     if (value)
       constantAttrs.emplace_back(op.getResult(0), value);
   }
+  // Quantized weights and biases, vai.fix of a constant, are constants too.
+  SmallVector<FixOp> constantFixes;
+  for (Operation &op : body)
+    if (auto fix = dyn_cast<FixOp>(op))
+      if (auto c = fix.getInput().getDefiningOp();
+          c && isa<ConstantOp, arith::ConstantOp>(c))
+        constantFixes.push_back(fix);
   std::vector<std::pair<size_t, rt::Tensor>> &constants = interp->constants_;
-  constants.reserve(constantAttrs.size()); // the map below points into it
-  llvm::DenseMap<Value, const rt::Tensor *> constantValues;
+  // The map below points into `constants`: no reallocation.
+  constants.reserve(constantAttrs.size() + constantFixes.size());
+  ConstantMap constantValues;
+  auto addConstant = [&](Value v, rt::Tensor t) {
+    slotOf[v] = next;
+    constants.emplace_back(next++, std::move(t));
+    constantValues[v] = &constants.back().second;
+  };
   for (auto &[v, attr] : constantAttrs) {
     auto t = tensorFromAttr(attr);
     if (!t) {
       v.getDefiningOp()->emitOpError() << llvm::toString(t.takeError());
       return nullptr;
     }
-    slotOf[v] = next;
-    constants.emplace_back(next++, std::move(*t));
-    constantValues[v] = &constants.back().second;
+    addConstant(v, std::move(*t));
+  }
+  for (FixOp fix : constantFixes) {
+    const rt::Tensor *in = constantValues.lookup(fix.getInput());
+    if (!in || in->dtype() != rt::DType::F32) {
+      fix.emitOpError() << "the interpreter needs an f32 constant input";
+      return nullptr;
+    }
+    rt::Tensor t(rt::DType::F32, in->shape());
+    FixKernel(fix).run(*in, t.data<float>());
+    addConstant(fix.getResult(), std::move(t));
   }
 
   Preparer preparer(constantValues);
@@ -681,7 +672,10 @@ std::unique_ptr<Interpreter> Interpreter::create(func::FuncOp func) {
     }
     if (!specOf(op.getResult(0).getType(), &op, "the result"))
       return nullptr;
-    FailureOr<Kernel> kernel = preparer.prepare(&op);
+    std::optional<Kernel> quantized = prepareQuantized(&op, constantValues);
+    FailureOr<Kernel> kernel = quantized
+                                   ? FailureOr<Kernel>(std::move(*quantized))
+                                   : preparer.prepare(&op);
     if (failed(kernel))
       return nullptr;
     auto step = std::make_unique<Step>();

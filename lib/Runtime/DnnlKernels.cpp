@@ -30,6 +30,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -168,10 +169,6 @@ void execute(const dnnl::primitive &prim, const dnnl::memory::desc &scratchMd,
   stream.wait();
 }
 
-dnnl::memory::desc nhwcMd(int64_t n, int64_t c, int64_t h, int64_t w) {
-  return dnnl::memory::desc({n, c, h, w}, dt::f32, tag::nhwc);
-}
-
 /// Logical oneDNN weight dims and the strides of our [oc, kh, kw, ic/groups]
 /// layout over them ((oc, ic, kh, kw) or (g, oc/g, ic/g, kh, kw)).
 void ohwiWeights(const ConvGeometry &g, dims &logical, dims &strides) {
@@ -193,9 +190,9 @@ void ohwiWeights(const ConvGeometry &g, dims &logical, dims &strides) {
 /// `targetMd` owned by oneDNN.
 dnnl::memory reorderedCopy(const dnnl::memory::desc &userMd,
                            const dnnl::memory::desc &targetMd,
-                           const float *data) {
+                           const void *data) {
   dnnl::engine &eng = cpuEngine();
-  dnnl::memory user(userMd, eng, const_cast<float *>(data));
+  dnnl::memory user(userMd, eng, const_cast<void *>(data));
   dnnl::memory target(targetMd, eng);
   dnnl::stream stream(eng);
   dnnl::reorder(user, target).execute(stream, user, target);
@@ -239,17 +236,43 @@ void validate(const ConvGeometry &g, const char *who) {
               ") and output channels (" + std::to_string(g.oc) + ")");
 }
 
+/// Element types of a convolution: float (bias and activation applied) or
+/// exact integer (int8 operands, int32 accumulators, no bias or activation:
+/// the caller post-processes, docs/quantization.md).
+template <typename T> struct ConvTypes;
+template <> struct ConvTypes<float> {
+  using Acc = float;
+  static constexpr dt src = dt::f32, dst = dt::f32;
+};
+template <> struct ConvTypes<int8_t> {
+  using Acc = int32_t;
+  static constexpr dt src = dt::s8, dst = dt::s32;
+};
+
+/// out = bias (or 0) before accumulation, activation after (float only).
+template <typename Acc>
+inline void initAcc(Acc *o, const float *bias, int64_t oc) {
+  for (int64_t c = 0; c < oc; ++c)
+    o[c] = bias ? static_cast<Acc>(bias[c]) : Acc(0);
+}
+template <typename Acc>
+inline void finishAcc(Acc *o, const ActivationSpec &act, int64_t oc) {
+  if constexpr (std::is_same_v<Acc, float>)
+    for (int64_t c = 0; c < oc; ++c)
+      o[c] = activate(act, o[c]);
+}
+
 /// Direct convolution, used when oneDNN cannot express the geometry.
-void directConv(const ConvGeometry &g, const float *w, const float *bias,
-                const ActivationSpec &act, const float *in, float *out) {
+template <typename T, typename Acc = typename ConvTypes<T>::Acc>
+void directConv(const ConvGeometry &g, const T *w, const float *bias,
+                const ActivationSpec &act, const T *in, Acc *out) {
   const int64_t ocg = g.oc / g.groups, icg = g.ic / g.groups;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t b = 0; b < g.n; ++b)
     for (int64_t oy = 0; oy < g.oh; ++oy)
       for (int64_t ox = 0; ox < g.ow; ++ox) {
-        float *o = out + ((b * g.oh + oy) * g.ow + ox) * g.oc;
-        for (int64_t c = 0; c < g.oc; ++c)
-          o[c] = bias ? bias[c] : 0.0f;
+        Acc *o = out + ((b * g.oh + oy) * g.ow + ox) * g.oc;
+        initAcc(o, bias, g.oc);
         for (int64_t ky = 0; ky < g.kh; ++ky) {
           int64_t y = oy * g.strideH - g.padTop + ky * g.dilH;
           if (y < 0 || y >= g.ih)
@@ -258,35 +281,33 @@ void directConv(const ConvGeometry &g, const float *w, const float *bias,
             int64_t x = ox * g.strideW - g.padLeft + kx * g.dilW;
             if (x < 0 || x >= g.iw)
               continue;
-            const float *src = in + ((b * g.ih + y) * g.iw + x) * g.ic;
+            const T *src = in + ((b * g.ih + y) * g.iw + x) * g.ic;
             for (int64_t c = 0; c < g.oc; ++c) {
-              const float *s = src + (c / ocg) * icg;
-              const float *wr = w + ((c * g.kh + ky) * g.kw + kx) * icg;
-              float acc = 0.0f;
+              const T *s = src + (c / ocg) * icg;
+              const T *wr = w + ((c * g.kh + ky) * g.kw + kx) * icg;
+              Acc acc = 0;
               for (int64_t i = 0; i < icg; ++i)
-                acc += s[i] * wr[i];
+                acc += static_cast<Acc>(s[i]) * static_cast<Acc>(wr[i]);
               o[c] += acc;
             }
           }
         }
-        for (int64_t c = 0; c < g.oc; ++c)
-          o[c] = activate(act, o[c]);
+        finishAcc(o, act, g.oc);
       }
 }
 
 /// Direct transposed convolution (gather form), the fallback of
 /// TransposedConv2D.
-void directTransposedConv(const ConvGeometry &g, const float *w,
-                          const float *bias, const ActivationSpec &act,
-                          const float *in, float *out) {
+template <typename T, typename Acc = typename ConvTypes<T>::Acc>
+void directTransposedConv(const ConvGeometry &g, const T *w, const float *bias,
+                          const ActivationSpec &act, const T *in, Acc *out) {
   const int64_t ocg = g.oc / g.groups, icg = g.ic / g.groups;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t b = 0; b < g.n; ++b)
     for (int64_t y = 0; y < g.oh; ++y)
       for (int64_t x = 0; x < g.ow; ++x) {
-        float *o = out + ((b * g.oh + y) * g.ow + x) * g.oc;
-        for (int64_t c = 0; c < g.oc; ++c)
-          o[c] = bias ? bias[c] : 0.0f;
+        Acc *o = out + ((b * g.oh + y) * g.ow + x) * g.oc;
+        initAcc(o, bias, g.oc);
         for (int64_t ky = 0; ky < g.kh; ++ky) {
           int64_t ty = y + g.padTop - ky * g.dilH;
           if (ty < 0 || ty % g.strideH != 0 || ty / g.strideH >= g.ih)
@@ -297,26 +318,26 @@ void directTransposedConv(const ConvGeometry &g, const float *w,
             if (tx < 0 || tx % g.strideW != 0 || tx / g.strideW >= g.iw)
               continue;
             int64_t ix = tx / g.strideW;
-            const float *src = in + ((b * g.ih + iy) * g.iw + ix) * g.ic;
+            const T *src = in + ((b * g.ih + iy) * g.iw + ix) * g.ic;
             for (int64_t c = 0; c < g.oc; ++c) {
-              const float *s = src + (c / ocg) * icg;
-              const float *wr = w + ((c * g.kh + ky) * g.kw + kx) * icg;
-              float acc = 0.0f;
+              const T *s = src + (c / ocg) * icg;
+              const T *wr = w + ((c * g.kh + ky) * g.kw + kx) * icg;
+              Acc acc = 0;
               for (int64_t i = 0; i < icg; ++i)
-                acc += s[i] * wr[i];
+                acc += static_cast<Acc>(s[i]) * static_cast<Acc>(wr[i]);
               o[c] += acc;
             }
           }
         }
-        for (int64_t c = 0; c < g.oc; ++c)
-          o[c] = activate(act, o[c]);
+        finishAcc(o, act, g.oc);
       }
 }
 
 /// The oneDNN side of a convolution or deconvolution (Prim is
 /// dnnl::convolution_forward or dnnl::deconvolution_forward): the primitive,
 /// its descriptors and the weights reordered once into its preferred format.
-template <typename Prim> struct DnnlConvPrimitive {
+template <typename Prim, typename T> struct DnnlConvPrimitive {
+  using Types = ConvTypes<T>;
   bool manualAct = false;
   Prim prim;
   dnnl::memory::desc srcMd, dstMd, scratchMd;
@@ -326,14 +347,14 @@ template <typename Prim> struct DnnlConvPrimitive {
   /// with the given bottom/right padding; false when oneDNN rejects the
   /// configuration (the caller then falls back to its direct loop).
   bool build(const ConvGeometry &g, dnnl::algorithm alg, int64_t ih, int64_t iw,
-             int64_t oh, int64_t ow, int64_t padRH, int64_t padRW,
-             const float *w, const float *b, const ActivationSpec &act) {
+             int64_t oh, int64_t ow, int64_t padRH, int64_t padRW, const T *w,
+             const float *b, const ActivationSpec &act) {
     try {
-      srcMd = nhwcMd(g.n, g.ic, ih, iw);
-      dstMd = nhwcMd(g.n, g.oc, oh, ow);
+      srcMd = dnnl::memory::desc({g.n, g.ic, ih, iw}, Types::src, tag::nhwc);
+      dstMd = dnnl::memory::desc({g.n, g.oc, oh, ow}, Types::dst, tag::nhwc);
       dims wDims, wStrides;
       ohwiWeights(g, wDims, wStrides);
-      dnnl::memory::desc wAny(wDims, dt::f32, tag::any);
+      dnnl::memory::desc wAny(wDims, Types::src, tag::any);
       dnnl::memory::desc bMd = b ? dnnl::memory::desc({g.oc}, dt::f32, tag::x)
                                  : dnnl::memory::desc();
       typename Prim::desc desc(dnnl::prop_kind::forward_inference, alg, srcMd,
@@ -343,8 +364,9 @@ template <typename Prim> struct DnnlConvPrimitive {
       auto pd = createPd<typename Prim::primitive_desc>(desc, act, manualAct);
       prim = Prim(pd);
       scratchMd = pd.scratchpad_desc();
-      weightsMem = reorderedCopy(dnnl::memory::desc(wDims, dt::f32, wStrides),
-                                 pd.weights_desc(), w);
+      weightsMem =
+          reorderedCopy(dnnl::memory::desc(wDims, Types::src, wStrides),
+                        pd.weights_desc(), w);
       if (b)
         biasMem = biasMemory(b, g.oc);
       return true;
@@ -352,18 +374,25 @@ template <typename Prim> struct DnnlConvPrimitive {
       return false;
     }
   }
+
+  void execute(const void *src, void *dst) const {
+    dnnl::engine &eng = cpuEngine();
+    std::unordered_map<int, dnnl::memory> args = {
+        {DNNL_ARG_SRC, dnnl::memory(srcMd, eng, const_cast<void *>(src))},
+        {DNNL_ARG_WEIGHTS, weightsMem},
+        {DNNL_ARG_DST, dnnl::memory(dstMd, eng, dst)}};
+    if (biasMem)
+      args.emplace(DNNL_ARG_BIAS, biasMem);
+    ::vai::rt::execute(prim, scratchMd, std::move(args));
+  }
 };
 
-} // namespace
-
-//===----------------------------------------------------------------------===//
-// Conv2D
-//===----------------------------------------------------------------------===//
-
-struct Conv2D::Impl : DnnlConvPrimitive<dnnl::convolution_forward> {
+/// A convolution in element type T (float, or int8 with int32 results).
+template <typename T>
+struct ConvImpl : DnnlConvPrimitive<dnnl::convolution_forward, T> {
+  using Acc = typename ConvTypes<T>::Acc;
   ConvGeometry g;
   ActivationSpec act;
-  bool hasBias = false;
 
   // oneDNN path.
   bool useDnnl = false;
@@ -372,11 +401,12 @@ struct Conv2D::Impl : DnnlConvPrimitive<dnnl::convolution_forward> {
   int64_t ihEff = 0, iwEff = 0;
 
   // Direct-loop fallback.
-  std::vector<float> weights, bias;
+  std::vector<T> weights;
+  std::vector<float> bias;
 
-  Impl(const ConvGeometry &geom, const float *w, const float *b,
-       ActivationSpec a)
-      : g(geom), act(a), hasBias(b != nullptr) {
+  ConvImpl(const ConvGeometry &geom, const T *w, const float *b,
+           ActivationSpec a)
+      : g(geom), act(a) {
     validate(g, "Conv2D");
     // Input rows the output grid reaches (counting padding at the top):
     // oneDNN requires (ih + padL + padR - kExt) / stride + 1 == oh with
@@ -397,71 +427,51 @@ struct Conv2D::Impl : DnnlConvPrimitive<dnnl::convolution_forward> {
         iwEff = needW;
         padR_W = 0;
       }
-      useDnnl = build(g, dnnl::algorithm::convolution_direct, ihEff, iwEff,
-                      g.oh, g.ow, padR_H, padR_W, w, b, act);
+      useDnnl = this->build(g, dnnl::algorithm::convolution_direct, ihEff,
+                            iwEff, g.oh, g.ow, padR_H, padR_W, w, b, act);
     }
     if (!useDnnl) {
       int64_t wSize = g.oc * g.kh * g.kw * (g.ic / g.groups);
       weights.assign(w, w + wSize);
-      if (hasBias)
+      if (b)
         bias.assign(b, b + g.oc);
     }
   }
 
-  void run(const float *in, float *out) const {
+  void run(const T *in, Acc *out) const {
     if (!useDnnl) {
-      directConv(g, weights.data(), hasBias ? bias.data() : nullptr, act, in,
-                 out);
+      directConv(g, weights.data(), bias.empty() ? nullptr : bias.data(), act,
+                 in, out);
       return;
     }
-    dnnl::engine &eng = cpuEngine();
-    const float *src = in;
+    const T *src = in;
     std::unique_ptr<Buffer> cropped;
     if (ihEff != g.ih || iwEff != g.iw) {
       cropped =
-          std::make_unique<Buffer>(g.n * ihEff * iwEff * g.ic * sizeof(float));
-      float *dst = cropped->floats();
+          std::make_unique<Buffer>(g.n * ihEff * iwEff * g.ic * sizeof(T));
+      T *dst = static_cast<T *>(cropped->get());
       const int64_t ih = g.ih, iw = g.iw, ic = g.ic, n = g.n;
       const int64_t he = ihEff, we = iwEff;
 #pragma omp parallel for collapse(2) schedule(static)
       for (int64_t b = 0; b < n; ++b)
         for (int64_t y = 0; y < he; ++y)
           std::memcpy(dst + (b * he + y) * we * ic, in + (b * ih + y) * iw * ic,
-                      we * ic * sizeof(float));
+                      we * ic * sizeof(T));
       src = dst;
     }
-    std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, dnnl::memory(srcMd, eng, const_cast<float *>(src))},
-        {DNNL_ARG_WEIGHTS, weightsMem},
-        {DNNL_ARG_DST, dnnl::memory(dstMd, eng, out)}};
-    if (hasBias)
-      args.emplace(DNNL_ARG_BIAS, biasMem);
-    execute(prim, scratchMd, std::move(args));
-    if (manualAct)
-      activateInPlace(act, out, g.n * g.oh * g.ow * g.oc);
+    this->execute(src, out);
+    if constexpr (std::is_same_v<T, float>)
+      if (this->manualAct)
+        activateInPlace(act, out, g.n * g.oh * g.ow * g.oc);
   }
 };
 
-Conv2D::Conv2D(const ConvGeometry &g, const float *weights, const float *bias,
-               ActivationSpec act) {
-  impl = guarded("Conv2D",
-                 [&] { return std::make_unique<Impl>(g, weights, bias, act); });
-}
-
-Conv2D::~Conv2D() = default;
-
-void Conv2D::run(const float *in, float *out) const {
-  guarded("Conv2D::run", [&] { impl->run(in, out); });
-}
-
-//===----------------------------------------------------------------------===//
-// TransposedConv2D
-//===----------------------------------------------------------------------===//
-
-struct TransposedConv2D::Impl : DnnlConvPrimitive<dnnl::deconvolution_forward> {
+/// A transposed convolution in element type T.
+template <typename T>
+struct DeconvImpl : DnnlConvPrimitive<dnnl::deconvolution_forward, T> {
+  using Acc = typename ConvTypes<T>::Acc;
   ConvGeometry g;
   ActivationSpec act;
-  bool hasBias = false;
 
   // oneDNN path. oneDNN's deconvolution produces ohD x owD; when that is
   // smaller than oh x ow (output padding beyond what a negative padding_r can
@@ -470,97 +480,167 @@ struct TransposedConv2D::Impl : DnnlConvPrimitive<dnnl::deconvolution_forward> {
   bool useDnnl = false;
   int64_t ohD = 0, owD = 0;
   /// Value of the positions outside ohD x owD, per output channel.
-  std::vector<float> fill;
+  std::vector<Acc> fill;
 
   // Direct-loop fallback.
-  std::vector<float> weights, bias;
+  std::vector<T> weights;
+  std::vector<float> bias;
 
-  Impl(const ConvGeometry &geom, const float *w, const float *b,
-       ActivationSpec a)
-      : g(geom), act(a), hasBias(b != nullptr) {
+  DeconvImpl(const ConvGeometry &geom, const T *w, const float *b,
+             ActivationSpec a)
+      : g(geom), act(a) {
     validate(g, "TransposedConv2D");
     int64_t kExtH = (g.kh - 1) * g.dilH + 1, kExtW = (g.kw - 1) * g.dilW + 1;
     // Output rows that can receive a contribution: [0, reachH).
     int64_t reachH = (g.ih - 1) * g.strideH + kExtH - g.padTop;
     int64_t reachW = (g.iw - 1) * g.strideW + kExtW - g.padLeft;
-    if (reachH >= 1 && reachW >= 1) {
+    // oneDNN 2.6's int8 deconvolution leaves outputs at zero when the
+    // kernel is smaller than the stride (seen in our tests): direct loop.
+    bool dnnlCan =
+        std::is_same_v<T, float> || (g.kh >= g.strideH && g.kw >= g.strideW);
+    if (dnnlCan && reachH >= 1 && reachW >= 1) {
       // oneDNN: (ohD - kExt + padL + padR) / stride + 1 == ih, padR > -stride.
       ohD = std::min(g.oh, reachH + g.strideH - 1);
       owD = std::min(g.ow, reachW + g.strideW - 1);
       int64_t padR_H = reachH - ohD, padR_W = reachW - owD;
-      useDnnl = build(g, dnnl::algorithm::deconvolution_direct, g.ih, g.iw, ohD,
-                      owD, padR_H, padR_W, w, b, act);
+      useDnnl = this->build(g, dnnl::algorithm::deconvolution_direct, g.ih,
+                            g.iw, ohD, owD, padR_H, padR_W, w, b, act);
     }
     if (useDnnl) {
       fill.resize(g.oc);
       for (int64_t c = 0; c < g.oc; ++c) {
-        float v = hasBias ? b[c] : 0.0f;
+        float v = b ? b[c] : 0.0f;
         // With a fused activation the temporary is already activated; with
         // a manual one, run() activates the whole output afterwards.
-        fill[c] = manualAct ? v : activate(act, v);
+        fill[c] = static_cast<Acc>(this->manualAct ? v : activate(act, v));
       }
     } else {
       int64_t wSize = g.oc * g.kh * g.kw * (g.ic / g.groups);
       weights.assign(w, w + wSize);
-      if (hasBias)
+      if (b)
         bias.assign(b, b + g.oc);
     }
   }
 
-  void run(const float *in, float *out) const {
+  void run(const T *in, Acc *out) const {
     if (!useDnnl) {
-      directTransposedConv(g, weights.data(), hasBias ? bias.data() : nullptr,
-                           act, in, out);
+      directTransposedConv(g, weights.data(),
+                           bias.empty() ? nullptr : bias.data(), act, in, out);
       return;
     }
-    dnnl::engine &eng = cpuEngine();
     const bool direct = ohD == g.oh && owD == g.ow;
     std::unique_ptr<Buffer> tmp;
-    float *dst = out;
+    Acc *dst = out;
     if (!direct) {
-      tmp = std::make_unique<Buffer>(g.n * ohD * owD * g.oc * sizeof(float));
-      dst = tmp->floats();
+      tmp = std::make_unique<Buffer>(g.n * ohD * owD * g.oc * sizeof(Acc));
+      dst = static_cast<Acc *>(tmp->get());
     }
-    std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, dnnl::memory(srcMd, eng, const_cast<float *>(in))},
-        {DNNL_ARG_WEIGHTS, weightsMem},
-        {DNNL_ARG_DST, dnnl::memory(dstMd, eng, dst)}};
-    if (hasBias)
-      args.emplace(DNNL_ARG_BIAS, biasMem);
-    execute(prim, scratchMd, std::move(args));
+    this->execute(in, dst);
     if (!direct) {
       const int64_t n = g.n, oh = g.oh, ow = g.ow, oc = g.oc;
       const int64_t hd = ohD, wd = owD;
-      const float *fillData = fill.data();
+      const Acc *fillData = fill.data();
 #pragma omp parallel for collapse(2) schedule(static)
       for (int64_t b = 0; b < n; ++b)
         for (int64_t y = 0; y < oh; ++y) {
-          float *row = out + (b * oh + y) * ow * oc;
+          Acc *row = out + (b * oh + y) * ow * oc;
           int64_t x0 = 0;
           if (y < hd) {
             std::memcpy(row, dst + (b * hd + y) * wd * oc,
-                        wd * oc * sizeof(float));
+                        wd * oc * sizeof(Acc));
             x0 = wd;
           }
           for (int64_t x = x0; x < ow; ++x)
-            std::memcpy(row + x * oc, fillData, oc * sizeof(float));
+            std::memcpy(row + x * oc, fillData, oc * sizeof(Acc));
         }
     }
-    if (manualAct)
-      activateInPlace(act, out, g.n * g.oh * g.ow * g.oc);
+    if constexpr (std::is_same_v<T, float>)
+      if (this->manualAct)
+        activateInPlace(act, out, g.n * g.oh * g.ow * g.oc);
   }
 };
 
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Conv2D and TransposedConv2D
+//===----------------------------------------------------------------------===//
+
+/// One of the two element types, chosen at construction.
+template <template <typename> class ImplT> struct TypedConv {
+  std::unique_ptr<ImplT<float>> f;
+  std::unique_ptr<ImplT<int8_t>> i;
+  template <typename T>
+  void run(const char *who, const T *in,
+           typename ConvTypes<T>::Acc *out) const {
+    const auto &impl = [&]() -> const auto & {
+      if constexpr (std::is_same_v<T, float>)
+        return f;
+      else
+        return i;
+    }
+    ();
+    check(impl != nullptr, who,
+          std::is_same_v<T, float>
+              ? "this convolution was prepared for int8, not float"
+              : "this convolution was prepared for float, not int8");
+    guarded(who, [&] { impl->run(in, out); });
+  }
+};
+
+struct Conv2D::Impl : TypedConv<ConvImpl> {};
+struct TransposedConv2D::Impl : TypedConv<DeconvImpl> {};
+
+Conv2D::Conv2D(const ConvGeometry &g, const float *weights, const float *bias,
+               ActivationSpec act)
+    : impl(std::make_unique<Impl>()) {
+  impl->f = guarded("Conv2D", [&] {
+    return std::make_unique<ConvImpl<float>>(g, weights, bias, act);
+  });
+}
+
+Conv2D::Conv2D(const ConvGeometry &g, const int8_t *weights)
+    : impl(std::make_unique<Impl>()) {
+  impl->i = guarded("Conv2D", [&] {
+    return std::make_unique<ConvImpl<int8_t>>(g, weights, nullptr,
+                                              ActivationSpec());
+  });
+}
+
+Conv2D::~Conv2D() = default;
+
+void Conv2D::run(const float *in, float *out) const {
+  impl->run("Conv2D::run", in, out);
+}
+
+void Conv2D::run(const int8_t *in, int32_t *acc) const {
+  impl->run("Conv2D::run", in, acc);
+}
+
 TransposedConv2D::TransposedConv2D(const ConvGeometry &g, const float *weights,
-                                   const float *bias, ActivationSpec act) {
-  impl = guarded("TransposedConv2D",
-                 [&] { return std::make_unique<Impl>(g, weights, bias, act); });
+                                   const float *bias, ActivationSpec act)
+    : impl(std::make_unique<Impl>()) {
+  impl->f = guarded("TransposedConv2D", [&] {
+    return std::make_unique<DeconvImpl<float>>(g, weights, bias, act);
+  });
+}
+
+TransposedConv2D::TransposedConv2D(const ConvGeometry &g, const int8_t *weights)
+    : impl(std::make_unique<Impl>()) {
+  impl->i = guarded("TransposedConv2D", [&] {
+    return std::make_unique<DeconvImpl<int8_t>>(g, weights, nullptr,
+                                                ActivationSpec());
+  });
 }
 
 TransposedConv2D::~TransposedConv2D() = default;
 
 void TransposedConv2D::run(const float *in, float *out) const {
-  guarded("TransposedConv2D::run", [&] { impl->run(in, out); });
+  impl->run("TransposedConv2D::run", in, out);
+}
+
+void TransposedConv2D::run(const int8_t *in, int32_t *acc) const {
+  impl->run("TransposedConv2D::run", in, acc);
 }
 
 //===----------------------------------------------------------------------===//

@@ -76,16 +76,17 @@ ATTRIBUTE_KINDS = {
         "strides", "pad", "dilations", "output_padding", "kernel", "shape",
         "perm", "axes", "offsets", "sizes", "low", "high", "size")},
     # I64Attr
-    "groups": "i64", "axis": "i64",
+    "groups": "i64", "axis": "i64", "fix_point": "i64", "bit_width": "i64",
     # F32Attr
     **{n: "f32" for n in (
         "act_alpha", "epsilon", "alpha", "beta", "min", "max", "value",
         "ratio")},
     # BoolAttr
     "ceil_mode": "bool", "count_include_pad": "bool", "keep_dims": "bool",
+    "symmetric": "bool",
     # enum attributes: the kind is the enum's mnemonic in #vai<mnemonic value>
     "act": "enum:act", "coord_mode": "enum:coord_mode",
-    "nearest_mode": "enum:nearest_mode",
+    "nearest_mode": "enum:nearest_mode", "round_mode": "enum:round",
 }
 _MODE_ENUMS = {"vai.pad": "enum:pad_mode", "vai.resize": "enum:resize_mode"}
 
@@ -93,7 +94,8 @@ _MODE_ENUMS = {"vai.pad": "enum:pad_mode", "vai.resize": "enum:resize_mode"}
 # instead of `op operands attrs : (operand types) -> result type`.
 UNARY_OPS = frozenset(
     "vai." + n for n in ("relu", "relu6", "leaky_relu", "sigmoid", "tanh",
-                         "hard_sigmoid", "clip", "identity", "dropout"))
+                         "hard_sigmoid", "clip", "identity", "dropout",
+                         "fix"))
 
 
 def tensor_type(shape: Sequence[int], element: str = "f32") -> str:

@@ -304,6 +304,45 @@ INSTANTIATE_TEST_SUITE_P(Cases, Conv2DTest, ::testing::ValuesIn(kConvCases),
                                   (info.param.bias ? "_Bias" : "_NoBias");
                          });
 
+/// Random int8 values in [lo, 127], also as floats for the reference loops
+/// (whose double sums are exact for these sizes).
+std::vector<int8_t> randomInt8(int64_t n, uint32_t seed, int lo = -128) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> dist(lo, 127);
+  std::vector<int8_t> v(n);
+  for (int8_t &x : v)
+    x = static_cast<int8_t>(dist(rng));
+  return v;
+}
+std::vector<float> asFloats(const std::vector<int8_t> &v) {
+  return std::vector<float>(v.begin(), v.end());
+}
+void expectExactSums(const std::vector<int32_t> &got,
+                     const std::vector<float> &ref) {
+  ASSERT_EQ(got.size(), ref.size());
+  int64_t bad = 0;
+  for (size_t i = 0; i < ref.size(); ++i)
+    if (static_cast<float>(got[i]) != ref[i] && ++bad <= 5)
+      ADD_FAILURE() << "mismatch at " << i << ": got " << got[i]
+                    << ", expected " << ref[i];
+  EXPECT_EQ(bad, 0) << "of " << ref.size() << " elements";
+}
+
+// The exact integer form on the same geometries (including the cropping and
+// direct-loop fallbacks): int32 sums equal the naive loop exactly.
+TEST_P(Conv2DTest, Int8SumsAreExact) {
+  const ConvGeometry &g = GetParam().g;
+  auto in = randomInt8(g.n * g.ih * g.iw * g.ic, 21, -127);
+  auto w = randomInt8(weightSize(g), 22);
+  Conv2D conv(g, w.data());
+  std::vector<int32_t> out(g.n * g.oh * g.ow * g.oc, -123);
+  conv.run(in.data(), out.data());
+  expectExactSums(out, refConv(g, asFloats(in), asFloats(w), nullptr, kNone));
+  // The int8 object refuses float data, with an error (not a crash).
+  std::vector<float> f(out.size());
+  EXPECT_THROW(conv.run(asFloats(in).data(), f.data()), std::runtime_error);
+}
+
 TEST(Conv2DConcurrency, FourThreadsShareOneObject) {
   ConvGeometry g = convGeom(2, 15, 15, 32, 48, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1);
   auto w = randomData(weightSize(g), 11);
@@ -418,6 +457,17 @@ TEST_P(TransposedConv2DTest, MatchesNaiveLoop) {
   std::vector<float> out(g.n * g.oh * g.ow * g.oc, -123.0f);
   conv.run(in.data(), out.data());
   expectClose(out, refTransposedConv(g, in, w, bias, c.act));
+}
+
+TEST_P(TransposedConv2DTest, Int8SumsAreExact) {
+  const ConvGeometry &g = GetParam().g;
+  auto in = randomInt8(g.n * g.ih * g.iw * g.ic, 23, -127);
+  auto w = randomInt8(weightSize(g), 24);
+  TransposedConv2D conv(g, w.data());
+  std::vector<int32_t> out(g.n * g.oh * g.ow * g.oc, -123);
+  conv.run(in.data(), out.data());
+  expectExactSums(
+      out, refTransposedConv(g, asFloats(in), asFloats(w), nullptr, kNone));
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, TransposedConv2DTest,

@@ -64,11 +64,17 @@ public:
   /// `weights` is OHWI; `bias` is [oc] or null. Both are copied.
   Conv2D(const ConvGeometry &g, const float *weights, const float *bias,
          ActivationSpec act = {});
+  /// Exact integer form: int8 OHWI weights; run() takes int8 inputs and
+  /// writes the int32 sums of products (no bias, no activation: the
+  /// quantized post-processing of QuantKernels.h follows).
+  Conv2D(const ConvGeometry &g, const int8_t *weights);
   ~Conv2D();
   Conv2D(const Conv2D &) = delete;
   Conv2D &operator=(const Conv2D &) = delete;
-  /// in: [n, ih, iw, ic]; out: [n, oh, ow, oc].
+  /// in: [n, ih, iw, ic]; out: [n, oh, ow, oc]. Each form runs only in the
+  /// element type it was constructed for.
   void run(const float *in, float *out) const;
+  void run(const int8_t *in, int32_t *acc) const;
 
 private:
   struct Impl;
@@ -89,10 +95,13 @@ class TransposedConv2D {
 public:
   TransposedConv2D(const ConvGeometry &g, const float *weights,
                    const float *bias, ActivationSpec act = {});
+  /// Exact integer form, as Conv2D's.
+  TransposedConv2D(const ConvGeometry &g, const int8_t *weights);
   ~TransposedConv2D();
   TransposedConv2D(const TransposedConv2D &) = delete;
   TransposedConv2D &operator=(const TransposedConv2D &) = delete;
   void run(const float *in, float *out) const;
+  void run(const int8_t *in, int32_t *acc) const;
 
 private:
   struct Impl;

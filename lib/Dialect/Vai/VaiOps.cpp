@@ -250,6 +250,41 @@ std::optional<std::vector<float>> mlir::vai::getConstantF32(Value v) {
   return std::nullopt;
 }
 
+bool mlir::vai::avgPoolDividesByFullWindow(AvgPool2DOp op) {
+  auto in = op.getInput().getType().getShape();
+  auto out = op.getOutput().getType().getShape();
+  ArrayRef<int64_t> k = op.getKernel(), s = op.getStrides(), p = op.getPad();
+  bool padded = llvm::any_of(p, [](int64_t v) { return v != 0; });
+  if (padded && !op.getCountIncludePad())
+    return false;
+  // The last window must end inside the padded input.
+  return (out[1] - 1) * s[0] - p[0] + k[0] <= in[1] + p[1] &&
+         (out[2] - 1) * s[1] - p[2] + k[1] <= in[2] + p[3];
+}
+
+std::pair<int64_t, int64_t> mlir::vai::fixRange(FixOp fix) {
+  int64_t hi =
+      (int64_t(1) << (static_cast<int64_t>(fix.getBitWidth()) - 1)) - 1;
+  return {fix.getSymmetric() ? -hi : -hi - 1, hi};
+}
+
+std::optional<QuantizedOp> mlir::vai::getQuantizedOp(Operation *op) {
+  if (isa<FixOp, ConstantOp>(op) || op->getNumResults() != 1 ||
+      op->getNumOperands() == 0 || !op->getResult(0).hasOneUse())
+    return std::nullopt;
+  QuantizedOp q;
+  q.output = dyn_cast<FixOp>(*op->getResult(0).getUsers().begin());
+  if (!q.output)
+    return std::nullopt;
+  for (Value v : op->getOperands()) {
+    auto fix = v.getDefiningOp<FixOp>();
+    if (!fix)
+      return std::nullopt;
+    q.operands.push_back(fix);
+  }
+  return q;
+}
+
 //===----------------------------------------------------------------------===//
 // Convolutions and products
 //===----------------------------------------------------------------------===//

@@ -48,6 +48,25 @@ ConstantOp createF32Constant(OpBuilder &builder, Location loc,
 /// of f32 (dense or dense resource); nullopt otherwise.
 std::optional<std::vector<float>> getConstantF32(Value v);
 
+/// True when every window of the average pooling divides by the full
+/// kh * kw, as the DPU does: no window runs past the padded input (ceil
+/// mode) and padding, if any, is counted.
+bool avgPoolDividesByFullWindow(AvgPool2DOp op);
+
+/// The integer range [lo, hi] a `vai.fix` quantizes to.
+std::pair<int64_t, int64_t> fixRange(FixOp fix);
+
+/// The fix ops around a quantized op (docs/quantization.md): each operand is
+/// produced by a `vai.fix` and the op's single result has exactly one use, a
+/// `vai.fix`. `operands[i]` is the fix feeding operand i (the weight and bias
+/// of a conv-like op included).
+struct QuantizedOp {
+  SmallVector<FixOp> operands;
+  FixOp output;
+};
+/// The fix ops around `op` when it is a quantized op; nullopt otherwise.
+std::optional<QuantizedOp> getQuantizedOp(Operation *op);
+
 } // namespace mlir::vai
 
 #endif // VAI_DIALECT_VAI_VAIOPS_H
