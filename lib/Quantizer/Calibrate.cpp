@@ -87,7 +87,8 @@ private:
 /// The ops whose f32 result calibration observes: vai ops except constants.
 bool isObserved(Operation &op) {
   if (!isa_and_nonnull<mlir::vai::VaiDialect>(op.getDialect()) ||
-      isa<mlir::vai::ConstantOp>(op) || op.getNumResults() != 1)
+      isa<mlir::vai::ConstantOp, mlir::vai::FixOp>(op) ||
+      op.getNumResults() != 1)
     return false;
   auto type = dyn_cast<ShapedType>(op.getResult(0).getType());
   return type && type.getElementType().isF32();
@@ -160,18 +161,26 @@ namespace vai::quant {
 // Names and statistics
 //===----------------------------------------------------------------------===//
 
-std::map<Operation *, std::string> tensorNames(func::FuncOp func) {
-  std::map<Operation *, std::string> names;
+TensorNames tensorNames(func::FuncOp func) {
+  TensorNames names;
   NameUniquer uniquer;
+  auto name = [&](Location loc, const llvm::Twine &fallback) {
+    std::string base = layerName(loc).str();
+    if (base.empty())
+      base = fallback.str();
+    std::replace_if(base.begin(), base.end(), llvm::isSpace, '_');
+    return uniquer.get(base);
+  };
+  for (auto [i, arg] : llvm::enumerate(func.getArguments()))
+    names.arguments.push_back(name(arg.getLoc(), "input" + llvm::Twine(i)));
   int64_t position = 0;
   for (Block &block : func.getBody())
     for (Operation &op : block) {
-      int64_t n = position++;
-      if (op.getNumResults() == 0)
-        continue; // produces no tensor (func.return)
-      StringRef base = layerName(op.getLoc());
-      names[&op] = base.empty() ? uniquer.get("op" + std::to_string(n))
-                                : uniquer.get(base);
+      if (op.getNumResults() == 0 ||
+          isa<mlir::vai::FixOp, mlir::vai::ConstantOp>(op) ||
+          op.hasTrait<OpTrait::ConstantLike>())
+        continue;
+      names.ops[&op] = name(op.getLoc(), "op" + llvm::Twine(position++));
     }
   return names;
 }
@@ -185,11 +194,7 @@ collectStats(func::FuncOp func,
     return makeError("cannot prepare @" + func.getSymName() +
                      " for calibration (see the diagnostics above)");
 
-  std::map<Operation *, std::string> names = tensorNames(func);
-  NameUniquer uniquer;
-  for (const auto &entry : names)
-    uniquer.reserve(entry.second);
-
+  TensorNames names = tensorNames(func);
   CollectedStats out;
   auto addEntry = [&](const std::string &name) {
     out.order.push_back(name);
@@ -197,20 +202,15 @@ collectStats(func::FuncOp func,
   };
   // Arguments first; ones that are not f32 have no float statistics.
   std::vector<TensorStats *> argStats;
-  for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
-    if (interp->inputSpecs()[i].dtype != rt::DType::F32) {
-      argStats.push_back(nullptr);
-      continue;
-    }
-    StringRef base = layerName(arg.getLoc());
-    argStats.push_back(addEntry(
-        uniquer.get(base.empty() ? "input" + std::to_string(i) : base.str())));
-  }
+  for (auto [i, name] : llvm::enumerate(names.arguments))
+    argStats.push_back(interp->inputSpecs()[i].dtype == rt::DType::F32
+                           ? addEntry(name)
+                           : nullptr);
   llvm::DenseMap<Operation *, TensorStats *> opStats;
   for (Block &block : func.getBody())
     for (Operation &op : block)
       if (isObserved(op))
-        opStats[&op] = addEntry(names.at(&op));
+        opStats[&op] = addEntry(names.ops.at(&op));
 
   auto observe = [&](Operation *op, const rt::Tensor &t) {
     auto it = opStats.find(op);

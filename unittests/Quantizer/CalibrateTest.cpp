@@ -72,16 +72,42 @@ using TensorNamesTest = ParsedFunction;
 TEST_F(TensorNamesTest, FromLocations) {
   func::FuncOp func = parse(kNamed);
   ASSERT_TRUE(func);
-  std::map<Operation *, std::string> names = tensorNames(func);
+  TensorNames names = tensorNames(func);
   std::vector<std::string> inOrder;
   for (Operation &op : func.getBody().front())
     if (op.getNumResults()) {
-      ASSERT_TRUE(names.count(&op));
-      inOrder.push_back(names[&op]);
+      ASSERT_TRUE(names.ops.count(&op));
+      inOrder.push_back(names.ops[&op]);
     }
-  EXPECT_EQ(names.size(), inOrder.size()); // return has no tensor
+  EXPECT_EQ(names.ops.size(), inOrder.size()); // return has no tensor
   EXPECT_EQ(inOrder, (std::vector<std::string>{"a", "bn1", "c", "op3", "a#2",
                                                "a#3", "op6", "conv2"}));
+}
+
+// Arguments are named first; constants and fix ops get no name (so a
+// quantized function names its layers as the float one did); white space
+// becomes '_'.
+const char *kQuantizedNames = R"mlir(
+func.func @main(%x: tensor<1x4xf32> loc("my input"), %y: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %fx = vai.fix %x {fix_point = 4 : i64} : tensor<1x4xf32> loc("my input")
+  %c = vai.constant dense<1.0> : tensor<1x4xf32> loc("k")
+  %a = vai.add %fx, %c : (tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x4xf32> loc(unknown)
+  %fa = vai.fix %a {fix_point = 4 : i64} : tensor<1x4xf32> loc(unknown)
+  %r = vai.relu %fa : tensor<1x4xf32> loc("input1")
+  return %r : tensor<1x4xf32>
+}
+)mlir";
+
+TEST_F(TensorNamesTest, ArgumentsFirstConstantsAndFixesUnnamed) {
+  func::FuncOp func = parse(kQuantizedNames);
+  ASSERT_TRUE(func);
+  TensorNames names = tensorNames(func);
+  EXPECT_EQ(names.arguments, (std::vector<std::string>{"my_input", "input1"}));
+  std::vector<std::string> inOrder;
+  for (Operation &op : func.getBody().front())
+    if (names.ops.count(&op))
+      inOrder.push_back(names.ops[&op]);
+  EXPECT_EQ(inOrder, (std::vector<std::string>{"op0", "input1#2"}));
 }
 
 //===----------------------------------------------------------------------===//

@@ -23,16 +23,24 @@
 
 namespace vai::quant {
 
-/// The stable name of the tensor an op produces: the framework layer name of
-/// its location (for a fused location, e.g. a conv with a folded batch norm,
-/// the last name: the layer whose output the value now is); "op<N>" (N its
-/// position among the function's ops) when it has none. Names that repeat in
-/// the function get "#2", "#3", ... in order.
-std::map<mlir::Operation *, std::string> tensorNames(mlir::func::FuncOp func);
+/// Stable names of a function's tensors, shared by the calibration table,
+/// the quantizer and its report:
+///  - an argument is named by its location ("input<i>" when it has none);
+///  - an op's result by the framework layer name of its location (for a
+///    fused location, e.g. a conv with a folded batch norm, the last name:
+///    the layer whose output the value now is); "op<N>" when it has none,
+///    N its position among the named ops.
+/// Constants and `vai.fix` ops are not tensors of the model and get no
+/// name, so a quantized function names its layers as the float one did.
+/// White space in a name becomes '_'; names that repeat get "#2", "#3", ...
+/// in order, arguments first.
+struct TensorNames {
+  std::vector<std::string> arguments;
+  std::map<mlir::Operation *, std::string> ops;
+};
+TensorNames tensorNames(mlir::func::FuncOp func);
 
-/// Statistics of every vai op's f32 result (constants excluded), by name,
-/// plus one entry per f32 function argument named by its location
-/// ("input<i>" when it has none).
+/// Statistics of every named tensor (tensorNames) of type f32.
 struct CollectedStats {
   std::vector<std::string> order; ///< names in program order, arguments first
   std::map<std::string, TensorStats> stats;

@@ -72,4 +72,29 @@ def FoldConstants : Pass<"vai-fold-constants"> {
   ];
 }
 
+def Quantize : Pass<"vai-quantize", "::mlir::func::FuncOp"> {
+  let summary = "Power-of-two INT8 quantization from a calibration table";
+  let description = [{
+    Quantizes every op the target's DPU runs (the others stay float, for the
+    CPU): `vai.fix` ops at the positions the calibration table gives its
+    activation tensors (by tensor name, as vai-quantize writes them), its
+    weights and biases replaced by constants on their 8-bit grid
+    (STD_ROUND, [-128, 127], the position of least squared error) followed
+    by their fix. Ops that only move data (reshape, flatten, squeeze, zero
+    pad, max pooling, concat) make their inputs and output share one
+    position, the smallest. Positions are then lowered until every shift
+    the DPU performs is legal for the target (shift_bias, shift_cut, relu6's
+    clamp, eltwise and average-pool right shifts), as vai_q's
+    adjust_shift_bias and adjust_shift_cut do. docs/quantization.md defines
+    the result.
+  }];
+  let options = [
+    Option<"calibTable", "calib-table", "std::string", "",
+           "Calibration table (<tensor> <method> <min> <max> <fix_point>)">,
+    Option<"targetName", "target", "std::string", "\"DPUCADF8H_ISA0\"",
+           "The DPU target (target-factory name)">,
+  ];
+  let dependentDialects = ["::mlir::vai::VaiDialect"];
+}
+
 #endif // VAI_TRANSFORMS_PASSES_TD
