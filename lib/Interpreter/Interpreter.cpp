@@ -710,8 +710,8 @@ std::unique_ptr<Interpreter> Interpreter::create(func::FuncOp func) {
 }
 
 Expected<std::vector<rt::Tensor>>
-Interpreter::run(const std::vector<rt::Tensor> &inputs,
-                 OpObserver observer) const {
+Interpreter::run(const std::vector<rt::Tensor> &inputs, OpObserver observer,
+                 OpOverride override) const {
   if (inputs.size() != inputs_.size())
     return makeError(llvm::formatv("the model takes {0} input(s), got {1}",
                                    inputs_.size(), inputs.size()));
@@ -735,6 +735,9 @@ Interpreter::run(const std::vector<rt::Tensor> &inputs,
     for (size_t s : step->operands)
       operands.push_back(&slots[s]);
     slots[step->result] = step->kernel(operands);
+    if (override)
+      if (std::optional<rt::Tensor> t = override(step->op, slots[step->result]))
+        slots[step->result] = std::move(*t);
     if (observer)
       observer(step->op, slots[step->result]);
     for (size_t s : step->release)

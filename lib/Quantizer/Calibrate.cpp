@@ -11,6 +11,8 @@
 #include "vai/Quantizer/Calibrate.h"
 #include "vai/Dialect/Vai/VaiOps.h"
 #include "vai/Interpreter/Interpreter.h"
+#include "vai/Runtime/File.h"
+#include "vai/Runtime/Kernels.h"
 
 #include "mlir/IR/Location.h"
 #include "llvm/ADT/DenseMap.h"
@@ -29,9 +31,11 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 using namespace mlir;
+using llvm::Expected;
 using namespace ::vai::quant;
 
 namespace {
@@ -237,6 +241,125 @@ collectStats(func::FuncOp func,
 }
 
 //===----------------------------------------------------------------------===//
+// Positions
+//===----------------------------------------------------------------------===//
+
+PositionChoice choosePositions(const CollectedStats &stats, Method method,
+                               double percentile) {
+  PositionChoice out;
+  for (const std::string &name : stats.order) {
+    const TensorStats &t = stats.stats.at(name);
+    Expected<int> p = choosePosition(t, method, QuantSpec(), percentile);
+    if (!p) {
+      out.problems.push_back(name + ": " + llvm::toString(p.takeError()));
+      continue;
+    }
+    out.entries.push_back({name, method, t.min(), t.max(), *p});
+  }
+  return out;
+}
+
+Expected<PositionChoice>
+chooseAutoPositions(func::FuncOp func, const CollectedStats &stats,
+                    const std::vector<std::vector<rt::Tensor>> &evalSets,
+                    double percentile,
+                    const std::function<void(int64_t, int64_t)> &progress) {
+  std::unique_ptr<Interpreter> interp = Interpreter::create(func);
+  if (!interp)
+    return makeError("cannot prepare @" + func.getSymName() +
+                     " (see the diagnostics above)");
+  if (evalSets.empty())
+    return makeError("the automatic method needs at least one input set");
+  TensorNames names = tensorNames(func);
+  llvm::StringMap<Operation *> opOf;
+  for (auto &[op, name] : names.ops)
+    opOf[name] = op;
+  llvm::StringMap<size_t> argOf;
+  for (auto [i, name] : llvm::enumerate(names.arguments))
+    argOf[name] = i;
+
+  std::vector<std::vector<rt::Tensor>> reference;
+  for (const auto &set : evalSets) {
+    auto out = interp->run(set);
+    if (!out)
+      return out.takeError();
+    reference.push_back(std::move(*out));
+  }
+  auto fakeQuant = [](const rt::Tensor &t, int p) {
+    rt::Tensor q(rt::DType::F32, t.shape());
+    rt::fixQuantize(t.data<float>(), q.data<float>(), t.numElements(), p, -127,
+                    127, rt::RoundMode::Dpu);
+    return q;
+  };
+  // Output error with one tensor quantized at position p.
+  auto outputError = [&](const std::string &name, int p) -> Expected<double> {
+    double err = 0;
+    Operation *target = opOf.lookup(name);
+    for (auto [set, ref] : llvm::zip(evalSets, reference)) {
+      std::vector<rt::Tensor> inputs = set;
+      if (auto it = argOf.find(name); it != argOf.end())
+        inputs[it->second] = fakeQuant(inputs[it->second], p);
+      auto out = interp->run(
+          inputs, nullptr,
+          [&](Operation *op, const rt::Tensor &t) -> std::optional<rt::Tensor> {
+            if (op != target)
+              return std::nullopt;
+            return fakeQuant(t, p);
+          });
+      if (!out)
+        return out.takeError();
+      for (auto [a, b] : llvm::zip(*out, ref)) {
+        if (a.dtype() != rt::DType::F32)
+          continue;
+        const float *x = a.data<float>(), *y = b.data<float>();
+        for (int64_t i = 0; i < a.numElements(); ++i)
+          err += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
+      }
+    }
+    return err;
+  };
+
+  PositionChoice out;
+  int64_t done = 0;
+  for (const std::string &name : stats.order) {
+    const TensorStats &t = stats.stats.at(name);
+    // Candidates in method order; the first method naming a position owns it.
+    std::vector<std::pair<int, Method>> candidates;
+    std::string problem;
+    for (Method m : kAllMethods) {
+      Expected<int> p = choosePosition(t, m, QuantSpec(), percentile);
+      if (!p) {
+        problem = llvm::toString(p.takeError());
+        break;
+      }
+      if (llvm::none_of(candidates, [&](auto &c) { return c.first == *p; }))
+        candidates.emplace_back(*p, m);
+    }
+    if (!problem.empty()) {
+      out.problems.push_back(name + ": " + problem);
+    } else {
+      std::pair<int, Method> best = candidates.front();
+      if (candidates.size() > 1) {
+        double bestErr = std::numeric_limits<double>::infinity();
+        for (auto [p, m] : candidates) {
+          Expected<double> err = outputError(name, p);
+          if (!err)
+            return err.takeError();
+          if (*err < bestErr || (*err == bestErr && p > best.first)) {
+            bestErr = *err;
+            best = {p, m};
+          }
+        }
+      }
+      out.entries.push_back({name, best.second, t.min(), t.max(), best.first});
+    }
+    if (progress)
+      progress(++done, static_cast<int64_t>(stats.order.size()));
+  }
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
 // The calibration table
 //===----------------------------------------------------------------------===//
 
@@ -330,25 +453,10 @@ llvm::Error writeCalibTable(StringRef path,
     os << row[4] << '\n';
   }
 
-  // Write to a temporary in the same folder, then rename over `path`.
-  int fd;
-  SmallString<256> temp;
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%", fd, temp))
-    return fail(ec.message());
-  std::error_code ec;
-  {
-    llvm::raw_fd_ostream file(fd, /*shouldClose=*/true);
-    file << text;
-    file.close();
-    ec = file.error();
-    file.clear_error();
-  }
-  if (!ec)
-    ec = llvm::sys::fs::rename(temp, path);
-  if (ec) {
-    llvm::sys::fs::remove(temp);
-    return fail(ec.message());
+  try {
+    rt::writeFileAtomically(path.str(), text);
+  } catch (const std::runtime_error &e) {
+    return makeError(e.what());
   }
   return llvm::Error::success();
 }

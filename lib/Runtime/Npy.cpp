@@ -12,6 +12,8 @@
 
 #include "vai/Runtime/Npy.h"
 
+#include "vai/Runtime/File.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -591,24 +593,6 @@ const char *littleEndianDescr(DType t) {
   return nullptr;
 }
 
-/// The process umask, read without changing it (umask(2) cannot be queried
-/// without setting it, which would race with other threads).
-mode_t currentUmask() {
-  mode_t mask = 022;
-  if (FILE *f = std::fopen("/proc/self/status", "r")) {
-    char line[256];
-    while (std::fgets(line, sizeof(line), f)) {
-      unsigned value;
-      if (std::sscanf(line, "Umask: %o", &value) == 1) {
-        mask = static_cast<mode_t>(value & 0777);
-        break;
-      }
-    }
-    std::fclose(f);
-  }
-  return mask;
-}
-
 std::string errnoText(int err) { return std::strerror(err); }
 
 } // namespace
@@ -722,41 +706,11 @@ void writeNpy(const std::string &path, const Tensor &t) {
     throw NpyError(path + ": " + e.what());
   }
 
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(&tmp[0]);
-  if (fd < 0)
-    throw NpyError(path +
-                   ": cannot create temporary file: " + errnoText(errno));
-  auto failWith = [&](const std::string &what, int err) {
-    if (fd >= 0)
-      ::close(fd);
-    ::unlink(tmp.c_str());
-    throw NpyError(path + ": " + what + ": " + errnoText(err));
-  };
-
-  // mkstemp creates the file 0600; give it the mode a plain open would.
-  if (::fchmod(fd, 0666 & ~currentUmask()) != 0)
-    failWith("cannot set permissions", errno);
-  const char *p = image.data();
-  size_t left = image.size();
-  while (left) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      failWith("cannot write", errno);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
+  try {
+    writeFileAtomically(path, image);
+  } catch (const std::runtime_error &e) {
+    throw NpyError(e.what());
   }
-  if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
-    failWith("cannot sync", errno);
-  int rc = ::close(fd);
-  fd = -1;
-  if (rc != 0)
-    failWith("cannot write", errno);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    failWith("cannot rename temporary file into place", errno);
 }
 
 } // namespace vai::rt

@@ -20,6 +20,7 @@
 #include "llvm/Support/Error.h"
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace vai {
@@ -28,6 +29,11 @@ namespace vai {
 /// calibration and layer-by-layer comparison).
 using OpObserver =
     llvm::function_ref<void(mlir::Operation *op, const rt::Tensor &result)>;
+/// Called after each op (before the observer); a returned tensor (of the
+/// same dtype and shape) replaces the op's result for the rest of the run.
+/// Lets calibration measure what perturbing one tensor does downstream.
+using OpOverride = llvm::function_ref<std::optional<rt::Tensor>(
+    mlir::Operation *op, const rt::Tensor &result)>;
 
 class Interpreter {
 public:
@@ -48,8 +54,8 @@ public:
   /// Runs the function. Inputs must match the argument types exactly; a
   /// mismatch is an error naming the argument and both shapes.
   llvm::Expected<std::vector<rt::Tensor>>
-  run(const std::vector<rt::Tensor> &inputs,
-      OpObserver observer = nullptr) const;
+  run(const std::vector<rt::Tensor> &inputs, OpObserver observer = nullptr,
+      OpOverride override = nullptr) const;
 
   struct Step;
 

@@ -64,6 +64,28 @@ struct CalibEntry {
   int fixPoint = 0;
 };
 
+/// The position of every tensor in `stats` by `method`. Tensors that cannot
+/// be quantized (no values, all zeros, NaN or Inf) are not silently given a
+/// position: each is listed in `problems` as "<name>: <why>".
+struct PositionChoice {
+  std::vector<CalibEntry> entries;
+  std::vector<std::string> problems;
+};
+PositionChoice choosePositions(const CollectedStats &stats, Method method,
+                               double percentile = 99.99);
+
+/// The automatic method: for each tensor the candidate positions of every
+/// method are tried one tensor at a time (that tensor quantized, all others
+/// float) on `evalSets`, and the one whose network outputs are closest (sum
+/// of squared differences) to the float outputs wins; ties go to the larger
+/// position. The entry names the first method that chose the winner.
+/// Runs the model once per distinct candidate and set.
+llvm::Expected<PositionChoice> chooseAutoPositions(
+    mlir::func::FuncOp func, const CollectedStats &stats,
+    const std::vector<std::vector<rt::Tensor>> &evalSets,
+    double percentile = 99.99,
+    const std::function<void(int64_t, int64_t)> &progress = nullptr);
+
 /// Text format, one tensor per line, fields separated by white space; a
 /// field that starts with '#' starts a comment (so names like "conv#2" from
 /// tensorNames() are fine):

@@ -39,6 +39,9 @@ struct Preprocess {
   int64_t cropHeight = 0, cropWidth = 0;
   /// Channels of the model input: 1 (gray: 0.299 R + 0.587 G + 0.114 B) or 3.
   int64_t channels = 3;
+  /// Whether a gray image may feed a 3-channel model (replicated) or a colour
+  /// image a 1-channel one (luma); otherwise Dataset refuses the mismatch.
+  bool convertChannels = false;
   /// Order of the 3 channels in the model input.
   bool bgr = false;
   /// value = (pixel - mean[c]) * scale[c]; one entry applies to all channels,

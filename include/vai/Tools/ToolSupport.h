@@ -1,0 +1,54 @@
+//===- ToolSupport.h - What the vai-* command-line tools share --*- C++ -*-===//
+#ifndef VAI_TOOLS_TOOLSUPPORT_H
+#define VAI_TOOLS_TOOLSUPPORT_H
+
+#include "vai/Import/Import.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace vai::tools {
+
+/// Writes `text` to `path` atomically (a temporary file beside it, then a
+/// rename); "-" is stdout.
+llvm::Error writeFileAtomically(llvm::StringRef path, llvm::StringRef text);
+
+/// A diagnostic handler printing "FILE: layer 'NAME': error: MESSAGE" (or
+/// "FILE:LINE:COL: error: ..." where the location has a real position):
+/// importer and pass locations are layer names, which MLIR's default form
+/// would lose.
+mlir::LogicalResult printLayerDiagnostic(mlir::Diagnostic &diag);
+
+enum class ModelFormat { Auto, MLIR, Caffe, ONNX, PyTorch };
+/// By extension: .mlir, .prototxt, .onnx, .pt/.pth/.th; Auto when unknown.
+ModelFormat detectFormat(llvm::StringRef path);
+
+/// Reads a vai-dialect .mlir file or imports a framework model (`format`
+/// Auto: by extension). `weights` is Caffe's caffemodel (default: the
+/// prototxt's name with .caffemodel). Null after diagnostics, with `error`
+/// saying what failed.
+mlir::OwningOpRef<mlir::ModuleOp>
+loadModel(mlir::MLIRContext &context, llvm::StringRef path, ModelFormat format,
+          llvm::StringRef weights, const import::ImportOptions &options,
+          std::string &error);
+
+/// The function `name`, or (name empty) 'main' or the only function; null
+/// when there is none.
+mlir::func::FuncOp pickFunction(mlir::ModuleOp module, llvm::StringRef name);
+
+/// Adds "NAME:D0,D1,..." to options.inputShapes; errors say what is wrong.
+llvm::Error parseInputShape(llvm::StringRef spec,
+                            import::ImportOptions &options);
+
+/// The module's text with locations (the layer names) always printed.
+std::string printWithLocations(mlir::ModuleOp module);
+
+} // namespace vai::tools
+
+#endif // VAI_TOOLS_TOOLSUPPORT_H
