@@ -16,24 +16,18 @@ import sys
 
 import numpy as np
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--pb-dir", required=True)
-ap.add_argument("cmd", choices=["run"])
-ap.add_argument("graph")
-ap.add_argument("--feed", action="append", default=[])
-ap.add_argument("--fetch", action="append", default=[])
-args = ap.parse_args()
-sys.path.insert(0, args.pb_dir)
-import graph_pb2 as pb  # noqa: E402
-from google.protobuf import text_format  # noqa: E402
-
 sys.setrecursionlimit(100000)
 
 DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 5: np.int16,
           6: np.int8, 9: np.int64, 10: np.bool_, 17: np.uint16, 19: np.float16}
 
 
-def load_graph(path):
+def load_graph(path, pb_dir):
+    """Reads a binary (.pb) or text (.pbtxt) GraphDef; `pb_dir` holds
+    graph_pb2.py."""
+    sys.path.insert(0, pb_dir)
+    import graph_pb2 as pb
+    from google.protobuf import text_format
     g = pb.GraphDef()
     if path.endswith(".pbtxt"):
         with open(path) as f:
@@ -240,6 +234,8 @@ def strided_slice(node, x, begin, end, strides):
 # --- evaluation -------------------------------------------------------------
 
 def run(graph, feeds, fetches):
+    """Evaluates the `fetches` ("node" or "node:K") of `graph`, with the
+    nodes named in `feeds` taking the given arrays."""
     nodes = {n.name: n for n in graph.node}
     memo = {}
 
@@ -357,7 +353,14 @@ def run(graph, feeds, fetches):
 
 
 def main():
-    graph = load_graph(args.graph)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pb-dir", required=True)
+    ap.add_argument("cmd", choices=["run"])
+    ap.add_argument("graph")
+    ap.add_argument("--feed", action="append", default=[])
+    ap.add_argument("--fetch", action="append", default=[])
+    args = ap.parse_args()
+    graph = load_graph(args.graph, args.pb_dir)
     feeds = {}
     for spec in args.feed:
         name, path = spec.split("=", 1)
@@ -367,4 +370,5 @@ def main():
         np.save(spec.split("=", 1)[1], y)
 
 
-main()
+if __name__ == "__main__":
+    main()
