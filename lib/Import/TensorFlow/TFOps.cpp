@@ -413,17 +413,27 @@ LogicalResult Importer::clampToRelu6(const NodeDef &node, const Tensor &x,
   Value source = it->second.source;
   Operation *inner = x.value.getDefiningOp();
   clamps.erase(it);
+  // Erases the inner min/max (or relu) and the bound constant it used.
+  auto eraseInner = [inner] {
+    Operation *bound = inner->getNumOperands() > 1
+                           ? inner->getOperand(1).getDefiningOp()
+                           : nullptr;
+    inner->erase();
+    if (bound && isa<ConstantOp>(bound) && bound->use_empty())
+      bound->erase();
+  };
   auto relu = source.getDefiningOp<ReluOp>();
   if (relu && source.hasOneUse() && reluNodes.count(source) &&
       removable(reluNodes.lookup(source))) {
     Value pre = relu.getInput();
     result = build<Relu6Op>(nodeLoc(node), pre);
-    inner->erase();
+    eraseInner();
+    reluNodes.erase(source);
     relu->erase();
     return success();
   }
   result = build<Relu6Op>(nodeLoc(node), source);
-  inner->erase();
+  eraseInner();
   return success();
 }
 
