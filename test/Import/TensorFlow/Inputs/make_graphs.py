@@ -549,6 +549,28 @@ def write_errors(out):
     g.node("y", "Add", ["x", "c"])
     save(g, "bad_broadcast.pb")
 
+    g = Graph()
+    g.placeholder("x", [1, 4])
+    g.node("relu", "Relu", ["x"])
+    g.const("w", w(4, 3))
+    g.node("fc", "MatMul", ["relu", "w"])
+    save(g, "chain.pb")
+
+    g = Graph()
+    g.placeholder("a", [1, 4])
+    g.placeholder("b", [1, 4])
+    g.node("y", "Add", ["a", "b"])
+    save(g, "two_inputs.pb")
+
+    # What TensorFlow's text writer adds that graph.proto does not model
+    # (function library, debug info) is skipped.
+    text = text_format.MessageToString(g.g)
+    text = text.replace('op: "Add"', 'op: "Add"\n  experimental_debug_info '
+                        '{ original_node_names: "add" }')
+    with open(os.path.join(out, "extra_fields.pbtxt"), "w") as f:
+        f.write(text + 'library {\n  function {\n    signature { name: "f" '
+                '}\n  }\n}\n')
+
     with open(os.path.join(out, "syntax.pbtxt"), "w") as f:
         f.write('node {\n  name: "x"\n  op: "Placeholder"\n  attr { key: '
                 '"dtype" value { type: DT_FLOT } }\n}\n')
