@@ -81,8 +81,7 @@ struct ElementKind {
 };
 } // namespace
 
-template <typename T>
-static double readAs(const char *p) {
+template <typename T> static double readAs(const char *p) {
   T v;
   std::memcpy(&v, p, sizeof v);
   return static_cast<double>(v);
@@ -321,11 +320,11 @@ std::optional<ConstTensor> concatConst(llvm::ArrayRef<const ConstTensor *> in,
 //===----------------------------------------------------------------------===//
 
 std::optional<std::string>
-resolveStridedSlice(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> begin,
-                    llvm::ArrayRef<int64_t> end, llvm::ArrayRef<int64_t> strides,
-                    int64_t beginMask, int64_t endMask, int64_t ellipsisMask,
-                    int64_t newAxisMask, int64_t shrinkAxisMask,
-                    StridedSliceSpec &spec) {
+resolveStridedSlice(llvm::ArrayRef<int64_t> shape,
+                    llvm::ArrayRef<int64_t> begin, llvm::ArrayRef<int64_t> end,
+                    llvm::ArrayRef<int64_t> strides, int64_t beginMask,
+                    int64_t endMask, int64_t ellipsisMask, int64_t newAxisMask,
+                    int64_t shrinkAxisMask, StridedSliceSpec &spec) {
   int64_t sparseDims = static_cast<int64_t>(begin.size());
   if (end.size() != begin.size() || strides.size() != begin.size())
     return std::string("begin, end and strides must have the same length");
@@ -359,8 +358,8 @@ resolveStridedSlice(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> begin
   int64_t full = 0;
   for (int64_t i = 0; i < sparseDims; ++i) {
     if (bit(ellipsisMask, i)) {
-      int64_t next = std::min(rank - (sparseDims - i) + 1 + newAxesAfterEllipsis,
-                              rank);
+      int64_t next =
+          std::min(rank - (sparseDims - i) + 1 + newAxesAfterEllipsis, rank);
       for (; full < next; ++full) {
         dBeginMask[full] = dEndMask[full] = true;
         gather.push_back(full);

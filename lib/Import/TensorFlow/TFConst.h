@@ -76,11 +76,11 @@ struct StridedSliceSpec {
 /// (ellipsis expansion, negative indices, clamping); an explanation when the
 /// spec is invalid for `shape`.
 std::optional<std::string>
-resolveStridedSlice(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> begin,
-                    llvm::ArrayRef<int64_t> end, llvm::ArrayRef<int64_t> strides,
-                    int64_t beginMask, int64_t endMask, int64_t ellipsisMask,
-                    int64_t newAxisMask, int64_t shrinkAxisMask,
-                    StridedSliceSpec &spec);
+resolveStridedSlice(llvm::ArrayRef<int64_t> shape,
+                    llvm::ArrayRef<int64_t> begin, llvm::ArrayRef<int64_t> end,
+                    llvm::ArrayRef<int64_t> strides, int64_t beginMask,
+                    int64_t endMask, int64_t ellipsisMask, int64_t newAxisMask,
+                    int64_t shrinkAxisMask, StridedSliceSpec &spec);
 
 /// Applies a resolved slice to a constant.
 ConstTensor sliceConst(const ConstTensor &in, const StridedSliceSpec &spec);

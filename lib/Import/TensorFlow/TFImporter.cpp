@@ -49,30 +49,61 @@ TensorRef parseRef(StringRef ref) {
 
 /// Ops that carry control flow: the importer handles dataflow graphs only.
 static bool isControlFlow(StringRef op) {
-  static const llvm::StringSet<> ops = {
-      "Switch",   "Merge",    "Enter",          "Exit",
-      "NextIteration", "LoopCond", "RefSwitch", "RefMerge",
-      "RefEnter", "RefExit",  "RefNextIteration", "ControlTrigger",
-      "While",    "StatelessWhile", "If",       "StatelessIf",
-      "_SwitchN"};
+  static const llvm::StringSet<> ops = {"Switch",
+                                        "Merge",
+                                        "Enter",
+                                        "Exit",
+                                        "NextIteration",
+                                        "LoopCond",
+                                        "RefSwitch",
+                                        "RefMerge",
+                                        "RefEnter",
+                                        "RefExit",
+                                        "RefNextIteration",
+                                        "ControlTrigger",
+                                        "While",
+                                        "StatelessWhile",
+                                        "If",
+                                        "StatelessIf",
+                                        "_SwitchN"};
   return ops.contains(op) || op.starts_with("TensorArray");
 }
 
 /// Nodes that are not results even when nothing reads them: training,
 /// checkpointing and summary leftovers, and unused constants.
 static bool isNeverAnOutput(StringRef op) {
-  static const llvm::StringSet<> ops = {
-      "NoOp",          "Const",          "Placeholder",
-      "PlaceholderWithDefault", "VariableV2", "Variable",
-      "VarHandleOp",   "Assign",         "AssignAdd",
-      "AssignSub",     "AssignVariableOp", "VarIsInitializedOp",
-      "IsVariableInitialized", "SaveV2", "Save",
-      "SaveSlices",    "RestoreV2",      "Restore",
-      "RestoreSlice",  "MergeV2Checkpoints", "ShardedFilename",
-      "StringJoin",    "ScalarSummary",  "HistogramSummary",
-      "ImageSummary",  "AudioSummary",   "MergeSummary",
-      "TensorSummary", "TensorSummaryV2", "Assert",
-      "Print",         "PrintV2"};
+  static const llvm::StringSet<> ops = {"NoOp",
+                                        "Const",
+                                        "Placeholder",
+                                        "PlaceholderWithDefault",
+                                        "VariableV2",
+                                        "Variable",
+                                        "VarHandleOp",
+                                        "Assign",
+                                        "AssignAdd",
+                                        "AssignSub",
+                                        "AssignVariableOp",
+                                        "VarIsInitializedOp",
+                                        "IsVariableInitialized",
+                                        "SaveV2",
+                                        "Save",
+                                        "SaveSlices",
+                                        "RestoreV2",
+                                        "Restore",
+                                        "RestoreSlice",
+                                        "MergeV2Checkpoints",
+                                        "ShardedFilename",
+                                        "StringJoin",
+                                        "ScalarSummary",
+                                        "HistogramSummary",
+                                        "ImageSummary",
+                                        "AudioSummary",
+                                        "MergeSummary",
+                                        "TensorSummary",
+                                        "TensorSummaryV2",
+                                        "Assert",
+                                        "Print",
+                                        "PrintV2"};
   return ops.contains(op);
 }
 
@@ -212,8 +243,8 @@ const Tensor *Importer::activationInput(const NodeDef &node, int i, int rank) {
   return t;
 }
 
-std::optional<std::vector<int64_t>>
-Importer::intsInput(const NodeDef &node, int i, StringRef what) {
+std::optional<std::vector<int64_t>> Importer::intsInput(const NodeDef &node,
+                                                        int i, StringRef what) {
   const ConstTensor *c = constInput(node, i, what);
   if (!c)
     return std::nullopt;
@@ -484,7 +515,8 @@ OwningOpRef<ModuleOp> Importer::run(const vai_tf::GraphDef &graph) {
         out.index ? out.node + ":" + std::to_string(out.index) : out.node;
     const NodeDef &node = *nodes.lookup(out.node);
     auto it = values.find(out.node);
-    if (it == values.end() || out.index >= static_cast<int>(it->second.size()) ||
+    if (it == values.end() ||
+        out.index >= static_cast<int>(it->second.size()) ||
         (!it->second[out.index].value && !it->second[out.index].constant)) {
       (void)fail(node, "output '" + name + "' is not produced");
       return nullptr;
@@ -551,8 +583,8 @@ OwningOpRef<ModuleOp> importTensorFlow(MLIRContext &context, StringRef path,
           reinterpret_cast<const uint8_t *>(bytes.data()),
           static_cast<int>(bytes.size()));
       stream.SetTotalBytesLimit(std::numeric_limits<int>::max());
-      parsed = graph.ParseFromCodedStream(&stream) &&
-               stream.ConsumedEntireMessage();
+      parsed =
+          graph.ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage();
     }
     if (!parsed) {
       emitError(fileLoc) << path

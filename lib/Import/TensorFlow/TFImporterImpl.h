@@ -170,8 +170,9 @@ private:
     return success();
   }
   LogicalResult defineConst(const NodeDef &node, ConstTensor c) {
-    return define(node, Tensor{{}, std::make_shared<ConstTensor>(std::move(c)),
-                               node.name()});
+    return define(
+        node,
+        Tensor{{}, std::make_shared<ConstTensor>(std::move(c)), node.name()});
   }
   LogicalResult defineValue(const NodeDef &node, Value v) {
     if (!v)
@@ -209,8 +210,8 @@ private:
   template <typename OpTy>
   LogicalResult unary(const NodeDef &node,
                       llvm::ArrayRef<NamedAttribute> attrs = {}) {
-    return defineValue(node, build<OpTy>(nodeLoc(node), operand(node, 0),
-                                         attrs));
+    return defineValue(node,
+                       build<OpTy>(nodeLoc(node), operand(node, 0), attrs));
   }
 
   // Ops.

@@ -68,8 +68,8 @@ LogicalResult Importer::onCast(const NodeDef &node) {
         d = static_cast<float>(d);
     }
     c.isInteger = !toFloat;
-    return define(node, Tensor{{}, std::make_shared<ConstTensor>(c),
-                               x->constName});
+    return define(node,
+                  Tensor{{}, std::make_shared<ConstTensor>(c), x->constName});
   }
   if (!toFloat || Attrs(node).getType("SrcT") != vai_tf::DT_FLOAT)
     return fail(node, "only float-to-float casts of activations are "
@@ -154,8 +154,8 @@ LogicalResult Importer::window(const NodeDef &node, bool nchw,
 std::optional<int64_t> Importer::axis(const NodeDef &node, int64_t a,
                                       int64_t rank) {
   if (a < -rank || a >= std::max<int64_t>(rank, 1)) {
-    (void)fail(node, "axis " + Twine(a) + " is out of range for rank " +
-                         Twine(rank));
+    (void)fail(node,
+               "axis " + Twine(a) + " is out of range for rank " + Twine(rank));
     return std::nullopt;
   }
   return a < 0 ? a + rank : a;
@@ -220,10 +220,10 @@ LogicalResult Importer::onDepthwiseConv2D(const NodeDef &node) {
   Value weight = gb.constant(loc, w.shape, w.floats(),
                              resourceName(input(node, 1)->constName));
   Value in = toNHWC(loc, materialize(*x, loc), *nchw);
-  Value y = build<DepthwiseConv2DOp>(
-      loc, {in, weight},
-      {gb.attr("strides", win.strides), gb.attr("pad", win.pad),
-       gb.attr("dilations", win.dilations)});
+  Value y = build<DepthwiseConv2DOp>(loc, {in, weight},
+                                     {gb.attr("strides", win.strides),
+                                      gb.attr("pad", win.pad),
+                                      gb.attr("dilations", win.dilations)});
   return defineValue(node, fromNHWC(loc, y, *nchw));
 }
 
@@ -244,9 +244,9 @@ LogicalResult Importer::onConv2DBackpropInput(const NodeDef &node) {
                           " channels");
   if (sizes->size() != 4)
     return fail(node, "input_sizes must have 4 entries");
-  std::vector<int64_t> outHW = *nchw
-                                   ? std::vector<int64_t>{(*sizes)[2], (*sizes)[3]}
-                                   : std::vector<int64_t>{(*sizes)[1], (*sizes)[2]};
+  std::vector<int64_t> outHW =
+      *nchw ? std::vector<int64_t>{(*sizes)[2], (*sizes)[3]}
+            : std::vector<int64_t>{(*sizes)[1], (*sizes)[2]};
   int64_t outC = *nchw ? (*sizes)[1] : (*sizes)[3];
   if (outC != f->shape[2] || (*sizes)[0] != xs[0])
     return fail(node, "input_sizes " + formatShape(*sizes) +
@@ -262,8 +262,8 @@ LogicalResult Importer::onConv2DBackpropInput(const NodeDef &node) {
                                     : std::vector<int64_t>{xs[1], xs[2]};
   for (int i = 0; i < 2; ++i) {
     int64_t full = (inHW[i] - 1) * win.strides[i] - win.pad[2 * i] -
-                   win.pad[2 * i + 1] +
-                   win.dilations[i] * (win.kernel[i] - 1) + 1;
+                   win.pad[2 * i + 1] + win.dilations[i] * (win.kernel[i] - 1) +
+                   1;
     int64_t extra = outHW[i] - full;
     if (extra < 0 || extra >= std::max(win.strides[i], win.dilations[i]))
       return fail(node, "input_sizes " + formatShape(*sizes) +
@@ -367,9 +367,8 @@ LogicalResult Importer::onFusedBatchNorm(const NodeDef &node) {
       return fail(node, Twine(kNames[i]) + " has shape " +
                             formatShape(p->shape) + ", expected [" + Twine(c) +
                             "]");
-    operands.push_back(
-        gb.constant(loc, p->shape, p->floats(),
-                    resourceName(input(node, i)->constName)));
+    operands.push_back(gb.constant(loc, p->shape, p->floats(),
+                                   resourceName(input(node, i)->constName)));
   }
   Value y = build<BatchNormOp>(
       loc, operands, {gb.attr("epsilon", attrs.getFloat("epsilon", 1e-4f))});
@@ -499,22 +498,19 @@ LogicalResult Importer::binary(const NodeDef &node, BinaryKind kind) {
       // The forms vai-fold-batch-norm folds into a producing conv.
       if (kind == BinaryKind::Mul)
         return defineValue(
-            node, build<ScaleOp>(loc, {in, gb.constant(
-                                               loc, channel->shape,
-                                               channel->floats(),
-                                               resourceName(c->constName))}));
-      if (kind == BinaryKind::Add ||
-          (kind == BinaryKind::Sub && x == a)) {
+            node,
+            build<ScaleOp>(
+                loc, {in, gb.constant(loc, channel->shape, channel->floats(),
+                                      resourceName(c->constName))}));
+      if (kind == BinaryKind::Add || (kind == BinaryKind::Sub && x == a)) {
         std::vector<float> bias = channel->floats();
         if (kind == BinaryKind::Sub)
           for (float &v : bias)
             v = -v;
-        return defineValue(node,
-                           build<BiasAddOp>(loc, {in, gb.constant(
-                                                          loc, channel->shape,
-                                                          bias,
-                                                          resourceName(
-                                                              c->constName))}));
+        return defineValue(
+            node, build<BiasAddOp>(
+                      loc, {in, gb.constant(loc, channel->shape, bias,
+                                            resourceName(c->constName))}));
       }
     }
     if ((kind == BinaryKind::Max || kind == BinaryKind::Min) &&
@@ -526,11 +522,10 @@ LogicalResult Importer::binary(const NodeDef &node, BinaryKind kind) {
         return failure();
       if (relu6)
         return defineValue(node, relu6);
-      Value bounded =
-          isMax && isScalarValue(*c->constant, 0.0)
-              ? build<ReluOp>(loc, in)
-          : isMax ? build<MaxOp>(loc, {in, materialize(*c, loc)})
-                  : build<MinOp>(loc, {in, materialize(*c, loc)});
+      Value bounded = isMax && isScalarValue(*c->constant, 0.0)
+                          ? build<ReluOp>(loc, in)
+                      : isMax ? build<MaxOp>(loc, {in, materialize(*c, loc)})
+                              : build<MinOp>(loc, {in, materialize(*c, loc)});
       if (bounded)
         clamps[bounded] = Clamp{in, bound, isMax, node.name()};
       return defineValue(node, bounded);
@@ -589,8 +584,8 @@ LogicalResult Importer::onNeg(const NodeDef &node) {
     return defineConst(node, c);
   }
   Location loc = nodeLoc(node);
-  return defineValue(node, build<MulOp>(loc, {x->value, gb.scalarConstant(
-                                                            loc, -1.0f)}));
+  return defineValue(
+      node, build<MulOp>(loc, {x->value, gb.scalarConstant(loc, -1.0f)}));
 }
 
 LogicalResult Importer::onSquare(const NodeDef &node) {
@@ -691,10 +686,9 @@ LogicalResult Importer::onMean(const NodeDef &node) {
     }
     return defineValue(node, y);
   }
-  return defineValue(node,
-                     build<ReduceMeanOp>(loc, in,
-                                         {gb.attr("axes", *axes),
-                                          gb.attr("keep_dims", keep)}));
+  return defineValue(
+      node, build<ReduceMeanOp>(
+                loc, in, {gb.attr("axes", *axes), gb.attr("keep_dims", keep)}));
 }
 
 //===----------------------------------------------------------------------===//
@@ -730,8 +724,8 @@ LogicalResult Importer::onPad(const NodeDef &node) {
       return fail(node, "mode '" + mode +
                             "' is not supported (REFLECT is; vai.pad has no "
                             "symmetric mode)");
-    attrs.push_back(gb.attr("mode", PadModeAttr::get(gb.getContext(),
-                                                     PadMode::Reflect)));
+    attrs.push_back(
+        gb.attr("mode", PadModeAttr::get(gb.getContext(), PadMode::Reflect)));
   }
   Location loc = nodeLoc(node);
   return defineValue(node, build<PadOp>(loc, materialize(*x, loc), attrs));
@@ -841,8 +835,8 @@ LogicalResult Importer::onReshape(const NodeDef &node) {
   if (x->isConstant()) {
     ConstTensor c = *x->constant;
     c.shape = *shape;
-    return define(node, Tensor{{}, std::make_shared<ConstTensor>(c),
-                               x->constName});
+    return define(node,
+                  Tensor{{}, std::make_shared<ConstTensor>(c), x->constName});
   }
   return defineValue(node, reshape(nodeLoc(node), x->value, *shape));
 }
@@ -874,11 +868,11 @@ LogicalResult Importer::onSqueeze(const NodeDef &node) {
   if (x->isConstant()) {
     ConstTensor c = *x->constant;
     c.shape = shape;
-    return define(node, Tensor{{}, std::make_shared<ConstTensor>(c),
-                               x->constName});
+    return define(node,
+                  Tensor{{}, std::make_shared<ConstTensor>(c), x->constName});
   }
-  return defineValue(node, build<SqueezeOp>(nodeLoc(node), x->value,
-                                            {gb.attr("axes", axes)}));
+  return defineValue(
+      node, build<SqueezeOp>(nodeLoc(node), x->value, {gb.attr("axes", axes)}));
 }
 
 LogicalResult Importer::onExpandDims(const NodeDef &node) {
@@ -897,8 +891,8 @@ LogicalResult Importer::onExpandDims(const NodeDef &node) {
   if (x->isConstant()) {
     ConstTensor c = *x->constant;
     c.shape = shape;
-    return define(node, Tensor{{}, std::make_shared<ConstTensor>(c),
-                               x->constName});
+    return define(node,
+                  Tensor{{}, std::make_shared<ConstTensor>(c), x->constName});
   }
   return defineValue(node, reshape(nodeLoc(node), x->value, shape));
 }
@@ -927,14 +921,13 @@ LogicalResult Importer::onStridedSlice(const NodeDef &node) {
   if (std::optional<std::string> err = resolveStridedSlice(
           x->shape(), *begin, *end, *strides, attrs.getInt("begin_mask", 0),
           attrs.getInt("end_mask", 0), attrs.getInt("ellipsis_mask", 0),
-          attrs.getInt("new_axis_mask", 0),
-          attrs.getInt("shrink_axis_mask", 0), spec))
+          attrs.getInt("new_axis_mask", 0), attrs.getInt("shrink_axis_mask", 0),
+          spec))
     return fail(node, "the slice " + *err);
   if (x->isConstant())
     return defineConst(node, sliceConst(*x->constant, spec));
   if (llvm::any_of(spec.size, [](int64_t s) { return s < 1; }))
-    return fail(node, "the slice of " + formatShape(x->shape()) +
-                          " is empty");
+    return fail(node, "the slice of " + formatShape(x->shape()) + " is empty");
   if (llvm::any_of(spec.step, [](int64_t s) { return s < 1; }))
     return fail(node, "negative strides are only supported on constants");
   Location loc = nodeLoc(node);

@@ -39,6 +39,11 @@ def set_attr(a, v):
     elif isinstance(v, tuple) and v[0] == "shape":
         for d in v[1]:
             a.shape.dim.add().size = d
+    elif isinstance(v, tuple) and v[0] == "shapes":
+        for shape in v[1]:
+            dims = a.list.shape.add()
+            for d in shape:
+                dims.dim.add().size = d
     elif isinstance(v, list):
         a.list.i.extend(v)
     elif isinstance(v, np.ndarray):
@@ -551,9 +556,13 @@ def write_errors(out):
 
     g = Graph()
     g.placeholder("x", [1, 4])
-    g.node("relu", "Relu", ["x"])
+    # The shapes tf.Graph records with add_shapes=True.
+    g.node("relu", "Relu", ["x"], _output_shapes=("shapes", [[-1, 4]]))
     g.const("w", w(4, 3))
     g.node("fc", "MatMul", ["relu", "w"])
+    g.node("tanh", "Tanh", ["fc"])
+    g.const("w2", w(3, 2))
+    g.node("fc2", "MatMul", ["tanh", "w2"])
     save(g, "chain.pb")
 
     g = Graph()
