@@ -220,8 +220,9 @@ private:
   LogicalResult onIdentity(const NodeDef &node);
   LogicalResult onIdentityN(const NodeDef &node);
   LogicalResult onCast(const NodeDef &node);
-  LogicalResult onConv2D(const NodeDef &node);
-  LogicalResult onDepthwiseConv2D(const NodeDef &node);
+  /// The constant filter input `i` with its dimensions permuted.
+  Value filter(const NodeDef &node, int i, llvm::ArrayRef<int64_t> perm);
+  LogicalResult onConv(const NodeDef &node);
   LogicalResult onConv2DBackpropInput(const NodeDef &node);
   LogicalResult onMatMul(const NodeDef &node);
   LogicalResult onBiasAdd(const NodeDef &node);

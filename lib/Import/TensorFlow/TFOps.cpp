@@ -165,65 +165,58 @@ std::optional<int64_t> Importer::axis(const NodeDef &node, int64_t a,
 // Convolutions and products
 //===----------------------------------------------------------------------===//
 
-LogicalResult Importer::onConv2D(const NodeDef &node) {
-  std::optional<bool> nchw = isNCHW(node);
-  const Tensor *x = nchw ? activationInput(node, 0, 4) : nullptr;
-  const ConstTensor *f = x ? constInput(node, 1, "the filter") : nullptr;
-  if (!f)
-    return failure();
-  std::vector<int64_t> xs = x->shape();
-  int64_t c = *nchw ? xs[1] : xs[3];
-  // filter [KH, KW, IC / groups, OC].
-  if (f->rank() != 4 || f->shape[2] < 1 || c % f->shape[2] ||
-      f->shape[3] % (c / f->shape[2]))
-    return fail(node, "filter " + formatShape(f->shape) +
-                          " does not match the input's " + Twine(c) +
-                          " channels");
-  int64_t groups = c / f->shape[2];
-  Window win;
-  std::vector<int64_t> hw = *nchw ? std::vector<int64_t>{xs[2], xs[3]}
-                                  : std::vector<int64_t>{xs[1], xs[2]};
-  if (failed(window(node, *nchw, hw, {f->shape[0], f->shape[1]}, win)))
-    return failure();
-  Location loc = nodeLoc(node);
-  ConstTensor w = permuteConst(*f, {3, 0, 1, 2});
-  Value weight = gb.constant(loc, w.shape, w.floats(),
-                             resourceName(input(node, 1)->constName));
-  Value in = toNHWC(loc, materialize(*x, loc), *nchw);
-  Value y = build<Conv2DOp>(
-      loc, {in, weight},
-      {gb.attr("strides", win.strides), gb.attr("pad", win.pad),
-       gb.attr("dilations", win.dilations), gb.attr("groups", groups)});
-  return defineValue(node, fromNHWC(loc, y, *nchw));
+/// [H, W] and C of a 4-D shape in the node's data_format.
+static std::vector<int64_t> spatialOf(ArrayRef<int64_t> s, bool nchw) {
+  return nchw ? std::vector<int64_t>{s[2], s[3]}
+              : std::vector<int64_t>{s[1], s[2]};
+}
+static int64_t channelsOf(ArrayRef<int64_t> s, bool nchw) {
+  return nchw ? s[1] : s[3];
 }
 
-LogicalResult Importer::onDepthwiseConv2D(const NodeDef &node) {
+Value Importer::filter(const NodeDef &node, int i, ArrayRef<int64_t> perm) {
+  const Tensor *t = input(node, i);
+  ConstTensor w = permuteConst(*t->constant, perm);
+  return gb.constant(nodeLoc(node), w.shape, w.floats(),
+                     resourceName(t->constName));
+}
+
+LogicalResult Importer::onConv(const NodeDef &node) {
+  bool depthwise = node.op() == "DepthwiseConv2dNative";
   std::optional<bool> nchw = isNCHW(node);
   const Tensor *x = nchw ? activationInput(node, 0, 4) : nullptr;
   const ConstTensor *f = x ? constInput(node, 1, "the filter") : nullptr;
   if (!f)
     return failure();
   std::vector<int64_t> xs = x->shape();
-  int64_t c = *nchw ? xs[1] : xs[3];
-  // filter [KH, KW, C, M] -> ours [M, KH, KW, C].
-  if (f->rank() != 4 || f->shape[2] != c)
+  int64_t c = channelsOf(xs, *nchw);
+  // Conv2D: [KH, KW, IC / groups, OC]; depthwise: [KH, KW, C, M]. Both
+  // become ours with the last dimension first.
+  bool matches = f->rank() == 4 && f->shape[2] >= 1 &&
+                 (depthwise ? f->shape[2] == c
+                            : c % f->shape[2] == 0 &&
+                                  f->shape[3] % (c / f->shape[2]) == 0);
+  if (!matches)
     return fail(node, "filter " + formatShape(f->shape) +
                           " does not match the input's " + Twine(c) +
                           " channels");
   Window win;
-  std::vector<int64_t> hw = *nchw ? std::vector<int64_t>{xs[2], xs[3]}
-                                  : std::vector<int64_t>{xs[1], xs[2]};
-  if (failed(window(node, *nchw, hw, {f->shape[0], f->shape[1]}, win)))
+  if (failed(window(node, *nchw, spatialOf(xs, *nchw),
+                    {f->shape[0], f->shape[1]}, win)))
     return failure();
   Location loc = nodeLoc(node);
-  ConstTensor w = permuteConst(*f, {3, 0, 1, 2});
-  Value weight = gb.constant(loc, w.shape, w.floats(),
-                             resourceName(input(node, 1)->constName));
+  Value weight = filter(node, 1, {3, 0, 1, 2});
   Value in = toNHWC(loc, materialize(*x, loc), *nchw);
-  Value y = build<DepthwiseConv2DOp>(loc, {in, weight},
-                                     {gb.attr("strides", win.strides),
-                                      gb.attr("pad", win.pad),
-                                      gb.attr("dilations", win.dilations)});
+  SmallVector<NamedAttribute> attrs = {gb.attr("strides", win.strides),
+                                       gb.attr("pad", win.pad),
+                                       gb.attr("dilations", win.dilations)};
+  Value y;
+  if (depthwise) {
+    y = build<DepthwiseConv2DOp>(loc, {in, weight}, attrs);
+  } else {
+    attrs.push_back(gb.attr("groups", c / f->shape[2]));
+    y = build<Conv2DOp>(loc, {in, weight}, attrs);
+  }
   return defineValue(node, fromNHWC(loc, y, *nchw));
 }
 
@@ -236,7 +229,7 @@ LogicalResult Importer::onConv2DBackpropInput(const NodeDef &node) {
   if (!x)
     return failure();
   std::vector<int64_t> xs = x->shape();
-  int64_t c = *nchw ? xs[1] : xs[3];
+  int64_t c = channelsOf(xs, *nchw);
   // filter [KH, KW, OC, IC] (OC: this op's output channels).
   if (f->rank() != 4 || f->shape[3] != c)
     return fail(node, "filter " + formatShape(f->shape) +
@@ -258,8 +251,7 @@ LogicalResult Importer::onConv2DBackpropInput(const NodeDef &node) {
   if (failed(window(node, *nchw, outHW, {f->shape[0], f->shape[1]}, win)))
     return failure();
   std::vector<int64_t> outputPadding;
-  std::vector<int64_t> inHW = *nchw ? std::vector<int64_t>{xs[2], xs[3]}
-                                    : std::vector<int64_t>{xs[1], xs[2]};
+  std::vector<int64_t> inHW = spatialOf(xs, *nchw);
   for (int i = 0; i < 2; ++i) {
     int64_t full = (inHW[i] - 1) * win.strides[i] - win.pad[2 * i] -
                    win.pad[2 * i + 1] + win.dilations[i] * (win.kernel[i] - 1) +
@@ -273,9 +265,7 @@ LogicalResult Importer::onConv2DBackpropInput(const NodeDef &node) {
     outputPadding.push_back(extra);
   }
   Location loc = nodeLoc(node);
-  ConstTensor w = permuteConst(*f, {2, 0, 1, 3});
-  Value weight = gb.constant(loc, w.shape, w.floats(),
-                             resourceName(input(node, 1)->constName));
+  Value weight = filter(node, 1, {2, 0, 1, 3});
   Value in = toNHWC(loc, materialize(*x, loc), *nchw);
   Value y = build<TransposedConv2DOp>(
       loc, {in, weight},
@@ -352,7 +342,7 @@ LogicalResult Importer::onFusedBatchNorm(const NodeDef &node) {
   const Tensor *x = nchw ? activationInput(node, 0, 4) : nullptr;
   if (!x)
     return failure();
-  int64_t c = *nchw ? x->shape()[1] : x->shape()[3];
+  int64_t c = channelsOf(x->shape(), *nchw);
   Location loc = nodeLoc(node);
   SmallVector<Value> operands = {toNHWC(loc, materialize(*x, loc), *nchw)};
   // Operands 1-4 are scale, offset, mean, variance; vai wants mean,
@@ -636,10 +626,8 @@ LogicalResult Importer::onPool(const NodeDef &node) {
     return fail(node, "ksize must have 4 positive entries with 1 for the "
                       "batch and channel dimensions");
   std::vector<int64_t> xs = x->shape();
-  std::vector<int64_t> hw = *nchw ? std::vector<int64_t>{xs[2], xs[3]}
-                                  : std::vector<int64_t>{xs[1], xs[2]};
   Window win;
-  if (failed(window(node, *nchw, hw, *ksize, win)))
+  if (failed(window(node, *nchw, spatialOf(xs, *nchw), *ksize, win)))
     return failure();
   if (win.dilations != std::vector<int64_t>{1, 1})
     return fail(node, "dilated pooling is not supported");

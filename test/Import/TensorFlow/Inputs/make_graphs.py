@@ -231,28 +231,29 @@ def bias_add_nchw():
     return g, [("x", [1, 3, 4, 5])], ["y"]
 
 
+def batch_norm_case(op, shape, fmt, **attrs):
+    g = Graph()
+    g.placeholder("x", shape)
+    c = shape[3] if fmt == "NHWC" else shape[1]
+    for p, v in (("scale", w(c)), ("offset", w(c)), ("mean", w(c)),
+                 ("var", np.abs(w(c)) + 0.1)):
+        g.const(p, v)
+    g.node("y", op, ["x", "scale", "offset", "mean", "var"],
+           is_training=False, data_format=fmt, **attrs)
+    return g
+
+
 @case
 def fused_batch_norm():
-    g = Graph()
-    g.placeholder("x", [1, 5, 5, 3])
-    for p, v in (("scale", w(3)), ("offset", w(3)), ("mean", w(3)),
-                 ("var", np.abs(w(3)) + 0.1)):
-        g.const(p, v)
-    g.node("y", "FusedBatchNormV3", ["x", "scale", "offset", "mean", "var"],
-           epsilon=0.001, is_training=False, data_format="NHWC")
+    g = batch_norm_case("FusedBatchNormV3", [1, 5, 5, 3], "NHWC",
+                        epsilon=0.001)
     g.node("r", "Relu", ["y"])
     return g, [("x", [1, 5, 5, 3])], ["r"]
 
 
 @case
 def fused_batch_norm_nchw():
-    g = Graph()
-    g.placeholder("x", [1, 3, 4, 4])
-    for p, v in (("scale", w(3)), ("offset", w(3)), ("mean", w(3)),
-                 ("var", np.abs(w(3)) + 0.1)):
-        g.const(p, v)
-    g.node("y", "FusedBatchNorm", ["x", "scale", "offset", "mean", "var"],
-           is_training=False, data_format="NCHW")
+    g = batch_norm_case("FusedBatchNorm", [1, 3, 4, 4], "NCHW")
     return g, [("x", [1, 3, 4, 4])], ["y"]
 
 
