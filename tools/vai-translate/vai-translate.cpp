@@ -1,11 +1,13 @@
 //===- vai-translate.cpp - Import framework models into the vai dialect ---===//
 //
-//   vai-translate [--import-caffe|--import-onnx|--import-pytorch] MODEL
+//   vai-translate [--import-caffe|--import-onnx|--import-pytorch|
+//                  --import-tensorflow] MODEL
 //                 [--weights W] [-o out.mlir] [--input-shape name:1,3,224,224]
-//                 [--nhwc-io]
+//                 [--nhwc-io] [--inputs a,b] [--outputs c,d]
 //
 // The importer is chosen by the flag or, when none is given, by the model's
-// extension (.prototxt: Caffe, .onnx: ONNX, .pt/.pth/.th: PyTorch). The
+// extension (.prototxt: Caffe, .onnx: ONNX, .pt/.pth/.th: PyTorch,
+// .pb/.pbtxt: TensorFlow). The
 // output keeps the layer names as locations and is written atomically
 // (temporary file, then rename).
 //
@@ -30,7 +32,7 @@ using namespace llvm;
 
 static cl::OptionCategory category("vai-translate options");
 
-enum class Format { Auto, Caffe, ONNX, PyTorch };
+enum class Format { Auto, Caffe, ONNX, PyTorch, TensorFlow };
 static cl::opt<Format> formatOpt(
     cl::desc("Importer (default: chosen by the model's extension)"),
     cl::values(clEnumValN(Format::Caffe, "import-caffe",
@@ -38,7 +40,10 @@ static cl::opt<Format> formatOpt(
                clEnumValN(Format::ONNX, "import-onnx", "ONNX model"),
                clEnumValN(Format::PyTorch, "import-pytorch",
                           "PyTorch TorchScript .pt (exported through ONNX "
-                          "with Debian's torch)")),
+                          "with Debian's torch)"),
+               clEnumValN(Format::TensorFlow, "import-tensorflow",
+                          "TensorFlow 1 frozen GraphDef (.pb, or text "
+                          ".pbtxt)")),
     cl::init(Format::Auto), cl::cat(category));
 static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model>"),
                                       cl::Required, cl::cat(category));
@@ -65,6 +70,18 @@ static cl::opt<std::string>
                 cl::desc("For a PyTorch state dict (.pth/.th): module:callable "
                          "that builds the nn.Module (found on PYTHONPATH)"),
                 cl::cat(category));
+static cl::list<std::string>
+    inputNodes("inputs",
+               cl::desc("TensorFlow: nodes that become the inputs (cuts the "
+                        "graph; default: its Placeholders)"),
+               cl::value_desc("name[,name]"), cl::CommaSeparated,
+               cl::cat(category));
+static cl::list<std::string>
+    outputNodes("outputs",
+                cl::desc("TensorFlow: nodes whose values are returned "
+                         "(default: the nodes nothing reads)"),
+                cl::value_desc("name[,name]"), cl::CommaSeparated,
+                cl::cat(category));
 static cl::opt<std::string> functionName("function",
                                          cl::desc("Name of the function"),
                                          cl::init("main"), cl::cat(category));
@@ -82,6 +99,8 @@ static Format detect(StringRef path) {
     return Format::ONNX;
   if (ext == ".pt" || ext == ".pth" || ext == ".th")
     return Format::PyTorch;
+  if (ext == ".pb" || ext == ".pbtxt")
+    return Format::TensorFlow;
   return Format::Auto;
 }
 
@@ -155,6 +174,8 @@ int main(int argc, char **argv) {
   options.functionName = functionName;
   options.frameworkLayoutIO = !nhwcIO;
   options.pytorchArch = pytorchArch;
+  options.inputNodes.assign(inputNodes.begin(), inputNodes.end());
+  options.outputNodes.assign(outputNodes.begin(), outputNodes.end());
   for (StringRef spec : inputShapes) {
     auto [name, dims] = spec.rsplit(':');
     std::vector<int64_t> shape;
@@ -176,8 +197,8 @@ int main(int argc, char **argv) {
       formatOpt == Format::Auto ? detect(modelPath) : formatOpt.getValue();
   if (fmt == Format::Auto)
     return fail(modelPath + ": cannot tell the framework from the extension; "
-                            "use --import-caffe, --import-onnx or "
-                            "--import-pytorch");
+                            "use --import-caffe, --import-onnx, "
+                            "--import-pytorch or --import-tensorflow");
 
   mlir::MLIRContext context;
   vai::loadAllDialects(context);
@@ -200,6 +221,9 @@ int main(int argc, char **argv) {
     break;
   case Format::PyTorch:
     module = vai::import::importPyTorch(context, modelPath, options);
+    break;
+  case Format::TensorFlow:
+    module = vai::import::importTensorFlow(context, modelPath, options);
     break;
   case Format::Auto:
     break;

@@ -33,6 +33,14 @@ struct ImportOptions {
   /// PyTorch state dicts (.pth/.th) only: "module:callable" that rebuilds
   /// the nn.Module the weights belong to (python -m vai_mlir.export --arch).
   std::string pytorchArch;
+  /// TensorFlow: nodes (NAME or NAME:K) whose outputs become the function's
+  /// arguments, in order, cutting the graph there; empty means the
+  /// Placeholders the outputs depend on.
+  std::vector<std::string> inputNodes;
+  /// TensorFlow: nodes (NAME or NAME:K) whose outputs the function returns;
+  /// empty means every node no other node reads (training, checkpoint and
+  /// summary leftovers aside).
+  std::vector<std::string> outputNodes;
 };
 
 /// Caffe: `prototxt` (text NetParameter) with weights from `weights`
@@ -54,6 +62,12 @@ mlir::OwningOpRef<mlir::ModuleOp> importONNX(mlir::MLIRContext &context,
 mlir::OwningOpRef<mlir::ModuleOp> importPyTorch(mlir::MLIRContext &context,
                                                 llvm::StringRef path,
                                                 const ImportOptions &options);
+
+/// TensorFlow 1 frozen GraphDef: binary (.pb) or text (.pbtxt, chosen by the
+/// extension).
+mlir::OwningOpRef<mlir::ModuleOp> importTensorFlow(mlir::MLIRContext &context,
+                                                   llvm::StringRef path,
+                                                   const ImportOptions &options);
 
 } // namespace vai::import
 
