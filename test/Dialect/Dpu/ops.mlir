@@ -6,6 +6,12 @@
 // RUN: vai-opt %s -dpu-mc-roundtrip -mlir-print-debuginfo | FileCheck %s --check-prefix=LOC
 // LOC: dpu.save {{.*}} wait conv loc(#[[L:.*]])
 // LOC: #[[L]] = loc("conv1")
+// RUN: vai-opt %s -dpu-disassemble="o=%t.txt" -o /dev/null
+// RUN: FileCheck %s --check-prefix=LIST --input-file=%t.txt
+// LIST: program @all_ops target DPUCADF8H_ISA0: 14 instructions
+// LIST: SAVE wait=conv reg=1 group=1 ddr_offset=0x1000 {{.*}} ; conv1
+// LIST: END
+// LIST-NEXT: total
 // Every dpu op round-trips through the parser, the generic form and the
 // machine code (encode, decode, rebuild): the output equals the input.
 

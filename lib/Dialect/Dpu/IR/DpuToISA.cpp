@@ -3,7 +3,6 @@
 #include "vai/Dialect/Dpu/DpuToISA.h"
 
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::dpu;
@@ -111,102 +110,102 @@ template <typename OpT, typename T> LogicalResult weights(OpT op, T &x) {
 } // namespace
 
 namespace {
-template <typename T>
-FailureOr<isa::Instruction> wrap(LogicalResult r, const T &inst) {
-  if (failed(r))
-    return failure();
-  return isa::Instruction(inst);
+/// Converts `op` into `out`; the error goes to the op.
+LogicalResult convert(Operation *op, isa::Instruction &out) {
+  if (auto o = dyn_cast<LoadOp>(op)) {
+    out = isa::Load{};
+    return transfer(o, std::get<isa::Load>(out));
+  }
+  if (auto o = dyn_cast<SaveOp>(op)) {
+    out = isa::Save{};
+    return transfer(o, std::get<isa::Save>(out));
+  }
+  if (auto o = dyn_cast<ConvInitOp>(op)) {
+    out = isa::ConvInit{};
+    return window(o, std::get<isa::ConvInit>(out));
+  }
+  if (auto o = dyn_cast<DwConvInitOp>(op)) {
+    out = isa::DwInit{};
+    return window(o, std::get<isa::DwInit>(out));
+  }
+  if (auto o = dyn_cast<ConvOp>(op)) {
+    out = isa::Conv{};
+    auto &x = std::get<isa::Conv>(out);
+    if (failed(tiles(o, x, x.inChannels, x.outChannels)))
+      return failure();
+    return weights(o, x);
+  }
+  if (auto o = dyn_cast<DwConvOp>(op)) {
+    out = isa::DwConv{};
+    auto &x = std::get<isa::DwConv>(out);
+    int64_t outChannels = 0;
+    if (failed(tiles(o, x, x.channels, outChannels)) ||
+        failed(sameChannels(o, x.channels, outChannels)))
+      return failure();
+    return weights(o, x);
+  }
+  if (auto o = dyn_cast<PoolInitOp>(op)) {
+    if (failed(expectSize(op, "kernel", o.getKernel(), 2, "[KH, KW]")) ||
+        failed(expectSize(op, "stride", o.getStride(), 2, "[SH, SW]")) ||
+        failed(
+            expectSize(op, "pad", o.getPad(), 4, "[top, bottom, left, right]")))
+      return failure();
+    isa::PoolInit x;
+    x.deps = deps(o.getWait(), o.getNotify());
+    x.kind = static_cast<isa::PoolKind>(o.getKind());
+    x.kernelH = o.getKernel()[0];
+    x.kernelW = o.getKernel()[1];
+    x.strideH = o.getStride()[0];
+    x.strideW = o.getStride()[1];
+    x.padTop = o.getPad()[0];
+    x.padBottom = o.getPad()[1];
+    x.padLeft = o.getPad()[2];
+    x.padRight = o.getPad()[3];
+    x.mul = static_cast<int64_t>(o.getMul());
+    x.shift = static_cast<int64_t>(o.getShift());
+    out = x;
+    return success();
+  }
+  if (auto o = dyn_cast<PoolOp>(op)) {
+    out = isa::Pool{};
+    auto &x = std::get<isa::Pool>(out);
+    int64_t outChannels = 0;
+    if (failed(tiles(o, x, x.channels, outChannels)))
+      return failure();
+    return sameChannels(o, x.channels, outChannels);
+  }
+  if (auto o = dyn_cast<EltwiseOp>(op)) {
+    if (failed(
+            expectSize(op, "shape", o.getShape(), 3, "[rows, cols, channels]")))
+      return failure();
+    isa::Eltwise x;
+    x.deps = deps(o.getWait(), o.getNotify());
+    x.a = bank(o.getLhs());
+    x.b = bank(o.getRhs());
+    x.out = bank(o.getOutput());
+    x.rows = o.getShape()[0];
+    x.cols = o.getShape()[1];
+    x.channels = o.getShape()[2];
+    x.shiftA = static_cast<int64_t>(o.getShiftLhs());
+    x.shiftB = static_cast<int64_t>(o.getShiftRhs());
+    x.shiftOut = static_cast<int64_t>(o.getShiftOut());
+    x.relu = o.getRelu();
+    out = x;
+    return success();
+  }
+  if (llvm::isa<EndOp>(op)) {
+    out = isa::End{};
+    return success();
+  }
+  return op->emitOpError("is not a dpu instruction");
 }
 } // namespace
 
 FailureOr<isa::Instruction> mlir::dpu::toInstruction(Operation *op) {
-  using Result = FailureOr<isa::Instruction>;
-  return llvm::TypeSwitch<Operation *, Result>(op)
-      .Case([](LoadOp o) {
-        isa::Load x;
-        return wrap(transfer(o, x), x);
-      })
-      .Case([](SaveOp o) {
-        isa::Save x;
-        return wrap(transfer(o, x), x);
-      })
-      .Case([](ConvInitOp o) {
-        isa::ConvInit x;
-        return wrap(window(o, x), x);
-      })
-      .Case([](DwConvInitOp o) {
-        isa::DwInit x;
-        return wrap(window(o, x), x);
-      })
-      .Case([](ConvOp o) {
-        isa::Conv x;
-        LogicalResult r = tiles(o, x, x.inChannels, x.outChannels);
-        if (succeeded(r))
-          r = weights(o, x);
-        return wrap(r, x);
-      })
-      .Case([](DwConvOp o) {
-        isa::DwConv x;
-        int64_t out = 0;
-        LogicalResult r = tiles(o, x, x.channels, out);
-        if (succeeded(r))
-          r = sameChannels(o, x.channels, out);
-        if (succeeded(r))
-          r = weights(o, x);
-        return wrap(r, x);
-      })
-      .Case([](PoolInitOp o) {
-        isa::PoolInit x;
-        Operation *op = o.getOperation();
-        if (failed(expectSize(op, "kernel", o.getKernel(), 2, "[KH, KW]")) ||
-            failed(expectSize(op, "stride", o.getStride(), 2, "[SH, SW]")) ||
-            failed(expectSize(op, "pad", o.getPad(), 4,
-                              "[top, bottom, left, right]")))
-          return Result(failure());
-        x.deps = deps(o.getWait(), o.getNotify());
-        x.kind = static_cast<isa::PoolKind>(o.getKind());
-        x.kernelH = o.getKernel()[0];
-        x.kernelW = o.getKernel()[1];
-        x.strideH = o.getStride()[0];
-        x.strideW = o.getStride()[1];
-        x.padTop = o.getPad()[0];
-        x.padBottom = o.getPad()[1];
-        x.padLeft = o.getPad()[2];
-        x.padRight = o.getPad()[3];
-        x.mul = static_cast<int64_t>(o.getMul());
-        x.shift = static_cast<int64_t>(o.getShift());
-        return Result(isa::Instruction(x));
-      })
-      .Case([](PoolOp o) {
-        isa::Pool x;
-        int64_t out = 0;
-        LogicalResult r = tiles(o, x, x.channels, out);
-        if (succeeded(r))
-          r = sameChannels(o, x.channels, out);
-        return wrap(r, x);
-      })
-      .Case([](EltwiseOp o) {
-        isa::Eltwise x;
-        if (failed(expectSize(o, "shape", o.getShape(), 3,
-                              "[rows, cols, channels]")))
-          return Result(failure());
-        x.deps = deps(o.getWait(), o.getNotify());
-        x.a = bank(o.getLhs());
-        x.b = bank(o.getRhs());
-        x.out = bank(o.getOutput());
-        x.rows = o.getShape()[0];
-        x.cols = o.getShape()[1];
-        x.channels = o.getShape()[2];
-        x.shiftA = static_cast<int64_t>(o.getShiftLhs());
-        x.shiftB = static_cast<int64_t>(o.getShiftRhs());
-        x.shiftOut = static_cast<int64_t>(o.getShiftOut());
-        x.relu = o.getRelu();
-        return Result(isa::Instruction(x));
-      })
-      .Case([](EndOp) { return Result(isa::Instruction(isa::End{})); })
-      .Default([](Operation *op) -> Result {
-        return op->emitOpError("is not a dpu instruction");
-      });
+  isa::Instruction inst;
+  if (failed(convert(op, inst)))
+    return failure();
+  return inst;
 }
 
 FailureOr<std::vector<isa::Instruction>>

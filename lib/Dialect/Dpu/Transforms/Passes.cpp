@@ -126,7 +126,7 @@ struct DpuDisassemble
       std::string layer;
       if (auto name = dyn_cast<NameLoc>(op.getLoc()))
         layer = ("  ; " + name.getName().strref()).str();
-      os << llvm::formatv("{0:x6} [{1,8} {2,8}] {3}{4}\n", offset,
+      os << llvm::formatv("{0:x6} {1,8} {2,8}  {3}{4}\n", offset,
                           sched->start[i], sched->end[i],
                           isa::disassembleOne(inst), layer);
       offset += 4 * isa::instructionWords(isa::opcodeOf(inst));
