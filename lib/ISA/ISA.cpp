@@ -399,7 +399,6 @@ template <typename T> unsigned wordsOf() {
   unsigned n = 1;
   for (const Field<T> &f : table<T>())
     n = std::max(n, f.word + 1);
-  // CONV and DWCONV share a layout; DWCONV leaves out_channels reserved.
   return n;
 }
 

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "RandomPrograms.h"
+#include "vai/Dialect/Dpu/DpuTarget.h"
 #include "vai/Dialect/Dpu/DpuToISA.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -111,4 +112,52 @@ TEST_F(DpuDialectTest, InvalidProgramFailsVerification) {
   EXPECT_TRUE(failed(dpu::encodeProgram(first(*m))));
   EXPECT_NE(diagnostics.find("CONV without a preceding CONVINIT"),
             std::string::npos);
+}
+
+// The encoding holds every value the target allows (docs/isa.md: field
+// widths chosen for DPUCADF8H_ISA0), and timingParams passes the target's
+// figures through unchanged.
+TEST(DpuTarget, EncodingHoldsEveryLegalValueOfTheTarget) {
+  auto t = vai::target::loadTarget("DPUCADF8H_ISA0");
+  ASSERT_TRUE(bool(t)) << llvm::toString(t.takeError());
+  using L = isa::EncodingLimits;
+  EXPECT_LE(int64_t(t->bankGroups.size()), L::kMaxBankGroups);
+  for (const auto &g : t->bankGroups)
+    EXPECT_LE(g.banks * g.depth, L::kMaxBankAddr) << g.name;
+  for (const auto *k : {&t->conv.kernel, &t->depthwise.kernel,
+                        &t->pool.maxKernel, &t->pool.avgKernel}) {
+    EXPECT_GE(k->min(), 1);
+    EXPECT_LE(k->max(), L::kMaxKernel);
+  }
+  for (const auto *s : {&t->conv.stride, &t->depthwise.stride,
+                        &t->pool.maxStride, &t->pool.avgStride}) {
+    EXPECT_GE(s->min(), 1);
+    EXPECT_LE(s->max(), L::kMaxWindowStride);
+  }
+  EXPECT_LE(t->quant.padMax, L::kMaxPad);
+  EXPECT_GE(t->quant.shiftBiasMin, 0);
+  EXPECT_LE(t->quant.shiftBiasMax, L::kMaxShiftBias);
+  EXPECT_GE(t->quant.shiftCutMin, 0);
+  EXPECT_LE(t->quant.shiftCutMax, L::kMaxShiftCut);
+  EXPECT_LE(t->quant.activationMax, L::kMaxActMax);
+
+  isa::TimingParams p = dpu::timingParams(*t);
+  EXPECT_EQ(p.batch, t->batch);
+  EXPECT_EQ(p.convICP * p.convOCP * p.convPP * p.batch, t->peakMacsPerCycle());
+  EXPECT_EQ(p.dwCP, t->depthwise.channelParallel);
+  EXPECT_EQ(p.dwPP, t->depthwise.pixelParallel);
+  EXPECT_EQ(p.poolCP, t->pool.channelParallel);
+  EXPECT_EQ(p.poolPP, t->pool.pixelParallel);
+  EXPECT_EQ(p.eltwiseCP, t->eltwise.channelParallel);
+  EXPECT_EQ(p.eltwisePP, t->eltwise.pixelParallel);
+  EXPECT_EQ(p.loadCP, t->loadChannelParallel);
+  EXPECT_EQ(p.saveCP, t->saveChannelParallel);
+  EXPECT_EQ(p.loadBytesPerCycle, t->timing.loadBytesPerCycle);
+  EXPECT_EQ(p.saveBytesPerCycle, t->timing.saveBytesPerCycle);
+  EXPECT_EQ(p.loadLatency, t->timing.loadLatency);
+  EXPECT_EQ(p.saveLatency, t->timing.saveLatency);
+  EXPECT_EQ(p.convLatency, t->timing.convLatency);
+  EXPECT_EQ(p.dwLatency, t->timing.depthwiseLatency);
+  EXPECT_EQ(p.poolLatency, t->timing.poolLatency);
+  EXPECT_EQ(p.eltwiseLatency, t->timing.eltwiseLatency);
 }

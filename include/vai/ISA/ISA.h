@@ -315,8 +315,8 @@ std::string encodingTableMarkdown();
 //===----------------------------------------------------------------------===//
 
 /// The target's figures the timing model needs, filled by the caller from a
-/// vai::target::Target (see fillTimingParams in vai/Dialect/Dpu) so this
-/// library stays free of LLVM.
+/// vai::target::Target (mlir::dpu::timingParams, vai/Dialect/Dpu/DpuTarget.h)
+/// so this library stays free of LLVM.
 struct TimingParams {
   int64_t batch = 1;
   int64_t convICP = 1, convOCP = 1, convPP = 1;
