@@ -2,6 +2,8 @@
 
 #include "vai/InitAll.h"
 
+#include "vai/Dialect/Dpu/DpuDialect.h"
+#include "vai/Dialect/Dpu/Passes.h"
 #include "vai/Dialect/Vai/VaiDialect.h"
 #include "vai/Transforms/Passes.h"
 
@@ -13,9 +15,9 @@
 #include "mlir/IR/MLIRContext.h"
 
 void vai::registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<mlir::vai::VaiDialect, mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect, mlir::tensor::TensorDialect,
-                  mlir::quant::QuantDialect>();
+  registry.insert<mlir::vai::VaiDialect, mlir::dpu::DpuDialect,
+                  mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                  mlir::tensor::TensorDialect, mlir::quant::QuantDialect>();
 }
 
 void vai::loadAllDialects(mlir::MLIRContext &context) {
@@ -25,4 +27,7 @@ void vai::loadAllDialects(mlir::MLIRContext &context) {
   context.loadAllAvailableDialects();
 }
 
-void vai::registerAllPasses() { mlir::vai::registerVaiPasses(); }
+void vai::registerAllPasses() {
+  mlir::vai::registerVaiPasses();
+  mlir::dpu::registerDpuPasses();
+}

@@ -9,8 +9,8 @@ class MLIRContext;
 
 namespace vai {
 
-/// vai plus the upstream dialects a vai model uses: func, arith, tensor,
-/// quant.
+/// vai and dpu plus the upstream dialects a vai model uses: func, arith,
+/// tensor, quant.
 void registerAllDialects(mlir::DialectRegistry &registry);
 /// Loads those dialects into `context`.
 void loadAllDialects(mlir::MLIRContext &context);
