@@ -1,11 +1,13 @@
 //===- vai-translate.cpp - Import framework models into the vai dialect ---===//
 //
-//   vai-translate [--import-caffe|--import-onnx|--import-pytorch] MODEL
+//   vai-translate [--import-caffe|--import-onnx|--import-pytorch|
+//                  --import-keras] MODEL
 //                 [--weights W] [-o out.mlir] [--input-shape name:1,3,224,224]
 //                 [--nhwc-io]
 //
 // The importer is chosen by the flag or, when none is given, by the model's
-// extension (.prototxt: Caffe, .onnx: ONNX, .pt/.pth/.th: PyTorch). The
+// extension (.prototxt: Caffe, .onnx: ONNX, .pt/.pth/.th: PyTorch,
+// .h5/.hdf5/.keras/.json: Keras). The
 // output keeps the layer names as locations and is written atomically
 // (temporary file, then rename).
 //
@@ -30,7 +32,7 @@ using namespace llvm;
 
 static cl::OptionCategory category("vai-translate options");
 
-enum class Format { Auto, Caffe, ONNX, PyTorch };
+enum class Format { Auto, Caffe, ONNX, PyTorch, Keras };
 static cl::opt<Format> formatOpt(
     cl::desc("Importer (default: chosen by the model's extension)"),
     cl::values(clEnumValN(Format::Caffe, "import-caffe",
@@ -38,14 +40,17 @@ static cl::opt<Format> formatOpt(
                clEnumValN(Format::ONNX, "import-onnx", "ONNX model"),
                clEnumValN(Format::PyTorch, "import-pytorch",
                           "PyTorch TorchScript .pt (exported through ONNX "
-                          "with Debian's torch)")),
+                          "with Debian's torch)"),
+               clEnumValN(Format::Keras, "import-keras",
+                          "Keras .h5, or model.json + --weights .h5")),
     cl::init(Format::Auto), cl::cat(category));
 static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model>"),
                                       cl::Required, cl::cat(category));
 static cl::opt<std::string>
     weightsPath("weights",
                 cl::desc("Caffe weights (.caffemodel or .caffemodel.h5); "
-                         "default: the prototxt's name with .caffemodel"),
+                         "default: the prototxt's name with .caffemodel. "
+                         "Keras: the weights .h5 of a model.json"),
                 cl::cat(category));
 static cl::opt<std::string> outputPath("o", cl::desc("Output .mlir"),
                                        cl::value_desc("file"), cl::init("-"),
@@ -82,6 +87,8 @@ static Format detect(StringRef path) {
     return Format::ONNX;
   if (ext == ".pt" || ext == ".pth" || ext == ".th")
     return Format::PyTorch;
+  if (ext == ".h5" || ext == ".hdf5" || ext == ".keras" || ext == ".json")
+    return Format::Keras;
   return Format::Auto;
 }
 
@@ -176,8 +183,8 @@ int main(int argc, char **argv) {
       formatOpt == Format::Auto ? detect(modelPath) : formatOpt.getValue();
   if (fmt == Format::Auto)
     return fail(modelPath + ": cannot tell the framework from the extension; "
-                            "use --import-caffe, --import-onnx or "
-                            "--import-pytorch");
+                            "use --import-caffe, --import-onnx, "
+                            "--import-pytorch or --import-keras");
 
   mlir::MLIRContext context;
   vai::loadAllDialects(context);
@@ -200,6 +207,9 @@ int main(int argc, char **argv) {
     break;
   case Format::PyTorch:
     module = vai::import::importPyTorch(context, modelPath, options);
+    break;
+  case Format::Keras:
+    module = vai::import::importKeras(context, modelPath, weightsPath, options);
     break;
   case Format::Auto:
     break;
