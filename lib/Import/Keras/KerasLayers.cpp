@@ -977,9 +977,10 @@ FailureOr<Value> LayerConverter::convertPool(const Layer &layer, Values inputs,
   auto pool = getInts(layer, "pool_size", 2, 2);
   if (failed(x) || failed(cf) || failed(pool))
     return failure();
-  auto strides = getInts(layer, "strides", 2, std::nullopt);
-  if (!field(layer, "strides"))
-    strides = *pool;
+  // strides None means the pool size.
+  auto strides = field(layer, "strides")
+                     ? getInts(layer, "strides", 2, std::nullopt)
+                     : pool;
   auto mode = getString(layer, "padding", std::string("valid"));
   if (failed(strides) || failed(mode))
     return failure();
