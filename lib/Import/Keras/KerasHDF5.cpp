@@ -16,6 +16,7 @@
 #include "KerasImporterImpl.h"
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/FileSystem.h"
 
 #include <hdf5.h>
 
@@ -124,6 +125,11 @@ std::unique_ptr<H5File> H5File::open(StringRef path, std::string &error) {
   // Our own messages replace HDF5's error stack printing.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   std::string name = path.str();
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(path, status)) {
+    error = "cannot read: " + ec.message();
+    return nullptr;
+  }
   if (H5Fis_hdf5(name.c_str()) <= 0) {
     error = "not an HDF5 file (truncated, corrupt or another format)";
     return nullptr;

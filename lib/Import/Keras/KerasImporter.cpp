@@ -345,7 +345,7 @@ static std::string valueKey(StringRef layer, int64_t node, int64_t tensor) {
 LogicalResult LayerConverter::convertModel() {
   const auto &overrides = gb.options().inputShapes;
   overrideUsed.assign(overrides.size(), false);
-  Location fileLoc = gb.loc(gb.file());
+  Location fileLoc = FileLineColLoc::get(gb.getContext(), gb.file(), 0, 0);
   if (model.inputs.empty())
     return emitError(fileLoc) << gb.file() << ": the model has no inputs";
 
