@@ -25,22 +25,18 @@ using llvm::StringRef;
 namespace vai::import::keras {
 
 namespace {
-/// Closes an HDF5 handle when it goes out of scope.
-class Handle {
-public:
-  Handle(hid_t id, herr_t (*close)(hid_t)) : id(id), close(close) {}
-  ~Handle() {
+/// An HDF5 identifier of any kind, released at scope exit (H5Idec_ref
+/// closes attributes, types, spaces, datasets and groups alike).
+struct Id {
+  hid_t id;
+  Id(const Id &) = delete;
+  Id &operator=(const Id &) = delete;
+  ~Id() {
     if (id >= 0)
-      close(id);
+      H5Idec_ref(id);
   }
-  Handle(const Handle &) = delete;
-  Handle &operator=(const Handle &) = delete;
   bool valid() const { return id >= 0; }
   operator hid_t() const { return id; }
-
-private:
-  hid_t id;
-  herr_t (*close)(hid_t);
 };
 } // namespace
 
@@ -48,13 +44,13 @@ private:
 /// explanation when it is not one.
 static bool readStrings(hid_t obj, const std::string &name,
                         std::vector<std::string> &out, std::string &error) {
-  Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
+  Id attr{H5Aopen(obj, name.c_str(), H5P_DEFAULT)};
   if (!attr.valid()) {
     error = "attribute '" + name + "' cannot be opened";
     return false;
   }
-  Handle type(H5Aget_type(attr), H5Tclose);
-  Handle space(H5Aget_space(attr), H5Sclose);
+  Id type{H5Aget_type(attr)};
+  Id space{H5Aget_space(attr)};
   hssize_t n = space.valid() ? H5Sget_simple_extent_npoints(space) : -1;
   if (!type.valid() || n < 0) {
     error = "attribute '" + name + "' is unreadable";
@@ -68,7 +64,7 @@ static bool readStrings(hid_t obj, const std::string &name,
   }
   if (H5Tis_variable_str(type) > 0) {
     std::vector<char *> ptrs(n, nullptr);
-    Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    Id mem{H5Tcopy(H5T_C_S1)};
     H5Tset_size(mem, H5T_VARIABLE);
     H5Tset_cset(mem, H5Tget_cset(type));
     if (H5Aread(attr, mem, ptrs.data()) < 0) {
@@ -167,14 +163,14 @@ readDataset(hid_t group, const std::string &path, Weight &w) {
   // H5Lexists fails on a missing intermediate group: the same answer.
   if (H5Lexists(group, path.c_str(), H5P_DEFAULT) <= 0)
     return "has no dataset '" + path + "' (listed in its weight_names)";
-  Handle set(H5Dopen2(group, path.c_str(), H5P_DEFAULT), H5Dclose);
+  Id set{H5Dopen2(group, path.c_str(), H5P_DEFAULT)};
   if (!set.valid())
     return "has '" + path + "', which is not a dataset";
-  Handle space(H5Dget_space(set), H5Sclose);
+  Id space{H5Dget_space(set)};
   int rank = space.valid() ? H5Sget_simple_extent_ndims(space) : -1;
   if (rank < 0 || rank > 32)
     return "has dataset '" + path + "' with an unreadable shape";
-  Handle type(H5Dget_type(set), H5Tclose);
+  Id type{H5Dget_type(set)};
   H5T_class_t cls = type.valid() ? H5Tget_class(type) : H5T_NO_CLASS;
   if (cls != H5T_FLOAT && cls != H5T_INTEGER)
     return "has dataset '" + path + "', which is not numeric";
@@ -197,7 +193,7 @@ std::optional<std::vector<Weight>> H5File::layerWeights(StringRef layer,
   if (H5Lexists(weightsRoot, name.c_str(), H5P_DEFAULT) <= 0)
     return std::nullopt;
   std::vector<Weight> out;
-  Handle group(H5Gopen2(weightsRoot, name.c_str(), H5P_DEFAULT), H5Gclose);
+  Id group{H5Gopen2(weightsRoot, name.c_str(), H5P_DEFAULT)};
   if (!group.valid()) {
     error = "'" + prefix + name + "' is not a group";
     return out;

@@ -141,6 +141,11 @@ private:
   mlir::InFlightDiagnostic error(const Layer &layer);
   mlir::LogicalResult checkFields(const Layer &layer, const LayerKind &kind);
   const llvm::json::Value *field(const Layer &layer, llvm::StringRef key);
+  template <typename T>
+  mlir::FailureOr<T>
+  getScalar(const Layer &layer, llvm::StringRef key, std::optional<T> fallback,
+            std::optional<T> (*read)(const llvm::json::Value &),
+            llvm::StringRef kind);
   mlir::FailureOr<int64_t> getInt(const Layer &layer, llvm::StringRef key,
                                   std::optional<int64_t> fallback);
   mlir::FailureOr<double> getFloat(const Layer &layer, llvm::StringRef key,
@@ -154,6 +159,8 @@ private:
   mlir::FailureOr<llvm::SmallVector<int64_t>>
   getInts(const Layer &layer, llvm::StringRef key, size_t n,
           std::optional<int64_t> fallback);
+  /// The `axis` field (default -1) as an axis of `v`.
+  mlir::FailureOr<int64_t> getAxis(const Layer &layer, mlir::Value v);
   mlir::FailureOr<bool> channelsFirst(const Layer &layer);
   /// The `activation` field (default "linear").
   mlir::FailureOr<std::string> activation(const Layer &layer);
@@ -184,11 +191,35 @@ private:
   padding(const Layer &layer, llvm::StringRef mode, int64_t size,
           int64_t kernel, int64_t stride, int64_t dilation);
 
+  // Shared by the converters: the input made channels-last (transposed
+  // when the layer is channels_first) and whether it was; the activation
+  // and the transpose back; the bias operand when `use_bias` (weight
+  // `index`) and the check that the layer has no other weights.
+  mlir::FailureOr<std::pair<mlir::Value, bool>>
+  channelsLastInput(const Layer &layer, mlir::Value v, int64_t rank);
+  mlir::FailureOr<mlir::Value> finishLayer(const Layer &layer, mlir::Value y,
+                                           llvm::StringRef act, bool cf);
+  mlir::LogicalResult appendBias(const Layer &layer,
+                                 llvm::SmallVectorImpl<mlir::Value> &operands,
+                                 unsigned index, int64_t size);
+
+  /// Convolution geometry from the layer's config for an NHWC input
+  /// (1-D convolutions as 2-D ones of height 1).
+  struct ConvGeometry {
+    llvm::SmallVector<int64_t> kernel, strides, dilations, pad;
+  };
+  mlir::FailureOr<ConvGeometry>
+  convGeometry(const Layer &layer, mlir::Value nhwc, size_t spatialDims);
+  llvm::SmallVector<mlir::NamedAttribute> geometryAttrs(const ConvGeometry &g);
+  /// Input and reordered `depthwise_kernel` of a depthwise convolution.
+  mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+  depthwiseOperands(const Layer &layer, mlir::Value x, int64_t multiplier,
+                    const ConvGeometry &g);
+
   // Converters.
-  mlir::FailureOr<mlir::Value> convertConv2D(const Layer &, Values);
-  mlir::FailureOr<mlir::Value> convertConv1D(const Layer &, Values);
-  mlir::FailureOr<mlir::Value> convertDepthwiseConv2D(const Layer &, Values);
-  mlir::FailureOr<mlir::Value> convertSeparableConv2D(const Layer &, Values);
+  /// Conv2D and Conv1D; DepthwiseConv2D and SeparableConv2D.
+  mlir::FailureOr<mlir::Value> convertConv(const Layer &, Values);
+  mlir::FailureOr<mlir::Value> convertDepthwise(const Layer &, Values);
   mlir::FailureOr<mlir::Value> convertConv2DTranspose(const Layer &, Values);
   mlir::FailureOr<mlir::Value> convertDense(const Layer &, Values);
   mlir::FailureOr<mlir::Value> convertBatchNorm(const Layer &, Values);
@@ -197,19 +228,14 @@ private:
   mlir::FailureOr<mlir::Value> convertLeakyReLU(const Layer &, Values);
   mlir::FailureOr<mlir::Value> convertPReLU(const Layer &, Values);
   mlir::FailureOr<mlir::Value> convertSoftmax(const Layer &, Values);
-  mlir::FailureOr<mlir::Value> convertMaxPool(const Layer &, Values);
-  mlir::FailureOr<mlir::Value> convertAvgPool(const Layer &, Values);
-  mlir::FailureOr<mlir::Value> convertPool(const Layer &, Values, bool max);
-  mlir::FailureOr<mlir::Value> convertGlobalAvgPool(const Layer &, Values);
-  mlir::FailureOr<mlir::Value> convertGlobalMaxPool(const Layer &, Values);
-  mlir::FailureOr<mlir::Value> convertGlobalPool(const Layer &, Values,
-                                                 bool max);
-  mlir::FailureOr<mlir::Value> convertAdd(const Layer &, Values);
-  mlir::FailureOr<mlir::Value> convertSubtract(const Layer &, Values);
-  mlir::FailureOr<mlir::Value> convertMultiply(const Layer &, Values);
+  template <bool Max>
+  mlir::FailureOr<mlir::Value> convertPool(const Layer &, Values);
+  template <bool Max>
+  mlir::FailureOr<mlir::Value> convertGlobalPool(const Layer &, Values);
+  /// Add, Subtract, Multiply, Maximum, Minimum: OpTy folded over the inputs.
+  template <typename OpTy>
+  mlir::FailureOr<mlir::Value> convertMerge(const Layer &layer, Values inputs);
   mlir::FailureOr<mlir::Value> convertAverage(const Layer &, Values);
-  mlir::FailureOr<mlir::Value> convertMaximum(const Layer &, Values);
-  mlir::FailureOr<mlir::Value> convertMinimum(const Layer &, Values);
   mlir::FailureOr<mlir::Value> convertConcatenate(const Layer &, Values);
   mlir::FailureOr<mlir::Value> convertFlatten(const Layer &, Values);
   mlir::FailureOr<mlir::Value> convertReshape(const Layer &, Values);
@@ -217,17 +243,6 @@ private:
   mlir::FailureOr<mlir::Value> convertUpSampling2D(const Layer &, Values);
   mlir::FailureOr<mlir::Value> convertDropout(const Layer &, Values);
   mlir::FailureOr<mlir::Value> convertIdentity(const Layer &, Values);
-
-  template <typename OpTy>
-  mlir::FailureOr<mlir::Value> convertMerge(const Layer &layer, Values inputs);
-
-  /// Shared by the convolution converters: the depthwise or full 2-D
-  /// convolution of an NHWC value with geometry from the layer's config.
-  struct ConvGeometry {
-    llvm::SmallVector<int64_t> kernel, strides, dilations, pad;
-  };
-  mlir::FailureOr<ConvGeometry>
-  convGeometry(const Layer &layer, mlir::Value nhwc, size_t spatialDims);
 
   GraphBuilder &gb;
   const Model &model;

@@ -101,52 +101,64 @@ const json::Value *LayerConverter::field(const Layer &layer, StringRef key) {
   return v && v->kind() != json::Value::Null ? v : nullptr;
 }
 
-FailureOr<int64_t> LayerConverter::getInt(const Layer &layer, StringRef key,
-                                          std::optional<int64_t> fallback) {
+template <typename T>
+FailureOr<T> LayerConverter::getScalar(
+    const Layer &layer, StringRef key, std::optional<T> fallback,
+    std::optional<T> (*read)(const json::Value &), StringRef kind) {
   const json::Value *v = field(layer, key);
   if (!v && fallback)
     return *fallback;
-  std::optional<int64_t> i = v ? v->getAsInteger() : std::nullopt;
-  if (!i)
-    return error(layer) << (v ? "has a non-integer '" : "has no '") << key
-                        << "'";
-  return *i;
+  std::optional<T> r = v ? read(*v) : std::nullopt;
+  if (!r)
+    return error(layer) << "has " << (v ? "a non-" + kind.str() : "no") << " '"
+                        << key << "'";
+  return *r;
+}
+
+FailureOr<int64_t> LayerConverter::getInt(const Layer &layer, StringRef key,
+                                          std::optional<int64_t> fallback) {
+  return getScalar<int64_t>(
+      layer, key, fallback,
+      [](const json::Value &v) { return v.getAsInteger(); }, "integer");
 }
 
 FailureOr<double> LayerConverter::getFloat(const Layer &layer, StringRef key,
                                            std::optional<double> fallback) {
-  const json::Value *v = field(layer, key);
-  if (!v && fallback)
-    return *fallback;
-  std::optional<double> d = v ? v->getAsNumber() : std::nullopt;
-  if (!d)
-    return error(layer) << (v ? "has a non-numeric '" : "has no '") << key
-                        << "'";
-  return *d;
+  return getScalar<double>(
+      layer, key, fallback,
+      [](const json::Value &v) { return v.getAsNumber(); }, "numeric");
 }
 
 FailureOr<bool> LayerConverter::getBool(const Layer &layer, StringRef key,
                                         bool fallback) {
-  const json::Value *v = field(layer, key);
-  if (!v)
-    return fallback;
-  std::optional<bool> b = v->getAsBoolean();
-  if (!b)
-    return error(layer) << "has a non-boolean '" << key << "'";
-  return *b;
+  return getScalar<bool>(
+      layer, key, fallback,
+      [](const json::Value &v) { return v.getAsBoolean(); }, "boolean");
 }
 
 FailureOr<std::string>
 LayerConverter::getString(const Layer &layer, StringRef key,
                           std::optional<std::string> fallback) {
-  const json::Value *v = field(layer, key);
-  if (!v && fallback)
-    return *fallback;
-  std::optional<StringRef> s = v ? v->getAsString() : std::nullopt;
-  if (!s)
-    return error(layer) << (v ? "has a non-string '" : "has no '") << key
-                        << "'";
-  return s->str();
+  return getScalar<std::string>(
+      layer, key, fallback,
+      [](const json::Value &v) -> std::optional<std::string> {
+        if (std::optional<StringRef> s = v.getAsString())
+          return s->str();
+        return std::nullopt;
+      },
+      "string");
+}
+
+FailureOr<int64_t> LayerConverter::getAxis(const Layer &layer, Value v) {
+  int64_t rank = shapeOf(v).size();
+  FailureOr<int64_t> axis = getInt(layer, "axis", -1);
+  if (failed(axis))
+    return failure();
+  int64_t a = *axis < 0 ? *axis + rank : *axis;
+  if (a < 0 || a >= rank)
+    return error(layer) << "has axis " << *axis << ", out of range for rank "
+                        << rank;
+  return a;
 }
 
 FailureOr<SmallVector<int64_t>>
@@ -376,10 +388,10 @@ const llvm::StringMap<LayerConverter::LayerKind> &LayerConverter::kinds() {
   static const std::vector<StringRef> dropoutFields = {"rate", "noise_shape",
                                                        "seed"};
   static const llvm::StringMap<LayerKind> table = {
-      {"Conv2D", {&C::convertConv2D, convFields}},
-      {"Conv1D", {&C::convertConv1D, convFields}},
-      {"DepthwiseConv2D", {&C::convertDepthwiseConv2D, depthwiseFields}},
-      {"SeparableConv2D", {&C::convertSeparableConv2D, separableFields}},
+      {"Conv2D", {&C::convertConv, convFields}},
+      {"Conv1D", {&C::convertConv, convFields}},
+      {"DepthwiseConv2D", {&C::convertDepthwise, depthwiseFields}},
+      {"SeparableConv2D", {&C::convertDepthwise, separableFields}},
       {"Conv2DTranspose", {&C::convertConv2DTranspose, transposeFields}},
       {"Dense", {&C::convertDense, {"units", "activation", "use_bias"}}},
       {"BatchNormalization", {&C::convertBatchNorm, bnFields}},
@@ -388,16 +400,17 @@ const llvm::StringMap<LayerConverter::LayerKind> &LayerConverter::kinds() {
       {"LeakyReLU", {&C::convertLeakyReLU, {"alpha", "negative_slope"}}},
       {"PReLU", {&C::convertPReLU, {"shared_axes"}}},
       {"Softmax", {&C::convertSoftmax, {"axis"}}},
-      {"MaxPooling2D", {&C::convertMaxPool, poolFields}},
-      {"AveragePooling2D", {&C::convertAvgPool, poolFields}},
-      {"GlobalAveragePooling2D", {&C::convertGlobalAvgPool, globalPoolFields}},
-      {"GlobalMaxPooling2D", {&C::convertGlobalMaxPool, globalPoolFields}},
-      {"Add", {&C::convertAdd, {}, 1, true}},
-      {"Subtract", {&C::convertSubtract, {}, 2}},
-      {"Multiply", {&C::convertMultiply, {}, 1, true}},
+      {"MaxPooling2D", {&C::convertPool<true>, poolFields}},
+      {"AveragePooling2D", {&C::convertPool<false>, poolFields}},
+      {"GlobalAveragePooling2D",
+       {&C::convertGlobalPool<false>, globalPoolFields}},
+      {"GlobalMaxPooling2D", {&C::convertGlobalPool<true>, globalPoolFields}},
+      {"Add", {&C::convertMerge<AddOp>, {}, 1, true}},
+      {"Subtract", {&C::convertMerge<SubOp>, {}, 2}},
+      {"Multiply", {&C::convertMerge<MulOp>, {}, 1, true}},
       {"Average", {&C::convertAverage, {}, 1, true}},
-      {"Maximum", {&C::convertMaximum, {}, 1, true}},
-      {"Minimum", {&C::convertMinimum, {}, 1, true}},
+      {"Maximum", {&C::convertMerge<MaxOp>, {}, 1, true}},
+      {"Minimum", {&C::convertMerge<MinOp>, {}, 1, true}},
       {"Concatenate", {&C::convertConcatenate, {"axis"}, 1, true}},
       {"Flatten", {&C::convertFlatten, {"data_format"}}},
       {"Reshape", {&C::convertReshape, {"target_shape"}}},
@@ -428,6 +441,49 @@ std::string LayerConverter::supportedLayerList() {
 //===----------------------------------------------------------------------===//
 // Convolutions and Dense
 //===----------------------------------------------------------------------===//
+
+FailureOr<std::pair<Value, bool>>
+LayerConverter::channelsLastInput(const Layer &layer, Value v, int64_t rank) {
+  FailureOr<Value> x = expectRank(layer, v, rank);
+  FailureOr<bool> cf = channelsFirst(layer);
+  if (failed(x) || failed(cf))
+    return failure();
+  if (!*cf)
+    return std::make_pair(*x, false);
+  SmallVector<int64_t> perm = {0};
+  for (int64_t i = 2; i < rank; ++i)
+    perm.push_back(i);
+  perm.push_back(1);
+  return std::make_pair(transpose(layer, *x, perm), true);
+}
+
+FailureOr<Value> LayerConverter::finishLayer(const Layer &layer, Value y,
+                                             StringRef act, bool cf) {
+  y = applyActivation(layer, y, act);
+  if (y && cf) {
+    int64_t rank = shapeOf(y).size();
+    SmallVector<int64_t> perm = {0, rank - 1};
+    for (int64_t i = 1; i < rank - 1; ++i)
+      perm.push_back(i);
+    y = transpose(layer, y, perm);
+  }
+  return checked(layer, y);
+}
+
+LogicalResult LayerConverter::appendBias(const Layer &layer,
+                                         SmallVectorImpl<Value> &operands,
+                                         unsigned index, int64_t size) {
+  FailureOr<bool> useBias = getBool(layer, "use_bias", true);
+  if (failed(useBias))
+    return failure();
+  if (*useBias) {
+    FailureOr<const Weight *> b = weight(layer, "bias", index, {size});
+    if (failed(b))
+      return failure();
+    operands.push_back(constant(layer, {size}, b.value()->data, "bias"));
+  }
+  return expectWeightCount(layer, index + (*useBias ? 1 : 0));
+}
 
 FailureOr<LayerConverter::ConvGeometry>
 LayerConverter::convGeometry(const Layer &layer, Value nhwc,
@@ -467,229 +523,134 @@ LayerConverter::convGeometry(const Layer &layer, Value nhwc,
   return g;
 }
 
-FailureOr<Value> LayerConverter::convertConv2D(const Layer &layer,
-                                               Values inputs) {
-  FailureOr<Value> x = expectRank(layer, inputs[0], 4);
-  FailureOr<bool> cf = channelsFirst(layer);
-  if (failed(x) || failed(cf))
-    return failure();
-  Value in = *cf ? transpose(layer, *x, {0, 2, 3, 1}) : *x;
-  FailureOr<ConvGeometry> g = convGeometry(layer, in, 2);
-  FailureOr<int64_t> filters = getInt(layer, "filters", std::nullopt);
-  FailureOr<int64_t> groups = getInt(layer, "groups", 1);
-  FailureOr<bool> useBias = getBool(layer, "use_bias", true);
-  FailureOr<std::string> act = activation(layer);
-  if (failed(g) || failed(filters) || failed(groups) || failed(useBias) ||
-      failed(act))
-    return failure();
-  int64_t c = shapeOf(in)[3];
-  if (*groups < 1 || c % *groups || *filters % *groups)
-    return error(layer) << "has groups " << *groups
-                        << ", which does not divide its " << c
-                        << " input channels and " << *filters << " filters";
-  SmallVector<int64_t> kshape = {g->kernel[0], g->kernel[1], c / *groups,
-                                 *filters};
-  FailureOr<const Weight *> w = weight(layer, "kernel", 0, kshape);
-  if (failed(w))
-    return failure();
-  SmallVector<Value> operands = {
-      in, constant(layer, {*filters, kshape[0], kshape[1], kshape[2]},
-                   permute(w.value()->data, kshape, {3, 0, 1, 2}), "kernel")};
-  if (*useBias) {
-    FailureOr<const Weight *> b = weight(layer, "bias", 1, {*filters});
-    if (failed(b))
-      return failure();
-    operands.push_back(constant(layer, {*filters}, b.value()->data, "bias"));
-  }
-  if (failed(expectWeightCount(layer, operands.size() - 1)))
-    return failure();
-  Value y = gb.create<Conv2DOp>(gb.loc(layer.name), operands,
-                                {gb.attr("strides", ArrayRef(g->strides)),
-                                 gb.attr("pad", ArrayRef(g->pad)),
-                                 gb.attr("dilations", ArrayRef(g->dilations)),
-                                 gb.attr("groups", *groups)});
-  y = applyActivation(layer, y, *act);
-  if (*cf)
-    y = transpose(layer, y, {0, 3, 1, 2});
-  return checked(layer, y);
+SmallVector<NamedAttribute>
+LayerConverter::geometryAttrs(const ConvGeometry &g) {
+  return {gb.attr("strides", ArrayRef<int64_t>(g.strides)),
+          gb.attr("pad", ArrayRef<int64_t>(g.pad)),
+          gb.attr("dilations", ArrayRef<int64_t>(g.dilations))};
 }
 
-FailureOr<Value> LayerConverter::convertConv1D(const Layer &layer,
-                                               Values inputs) {
-  FailureOr<Value> x = expectRank(layer, inputs[0], 3);
-  FailureOr<bool> cf = channelsFirst(layer);
-  if (failed(x) || failed(cf))
+FailureOr<Value> LayerConverter::convertConv(const Layer &layer,
+                                             Values inputs) {
+  // Conv1D ([N, W, C], kernel [KW, C/g, F]) runs as a Conv2D of height 1:
+  // its kernel is the HWIO kernel [1, KW, C/g, F].
+  bool oneD = layer.className == "Conv1D";
+  auto in = channelsLastInput(layer, inputs[0], oneD ? 3 : 4);
+  if (failed(in))
     return failure();
-  Value in = *cf ? transpose(layer, *x, {0, 2, 1}) : *x;
-  SmallVector<int64_t> s = shapeOf(in);
-  Value in4 = reshape(layer, in, {s[0], 1, s[1], s[2]});
-  FailureOr<ConvGeometry> g = convGeometry(layer, in4, 1);
+  auto [x, cf] = *in;
+  SmallVector<int64_t> s = shapeOf(x);
+  Value x4 = oneD ? reshape(layer, x, {s[0], 1, s[1], s[2]}) : x;
+  FailureOr<ConvGeometry> g = convGeometry(layer, x4, oneD ? 1 : 2);
   FailureOr<int64_t> filters = getInt(layer, "filters", std::nullopt);
   FailureOr<int64_t> groups = getInt(layer, "groups", 1);
-  FailureOr<bool> useBias = getBool(layer, "use_bias", true);
   FailureOr<std::string> act = activation(layer);
-  if (failed(g) || failed(filters) || failed(groups) || failed(useBias) ||
-      failed(act))
+  if (failed(g) || failed(filters) || failed(groups) || failed(act))
     return failure();
-  int64_t c = s[2];
-  if (*groups < 1 || c % *groups || *filters % *groups)
+  int64_t c = s.back(), f = *filters;
+  if (*groups < 1 || c % *groups || f % *groups)
     return error(layer) << "has groups " << *groups
                         << ", which does not divide its " << c
-                        << " input channels and " << *filters << " filters";
-  SmallVector<int64_t> kshape = {g->kernel[1], c / *groups, *filters};
-  FailureOr<const Weight *> w = weight(layer, "kernel", 0, kshape);
+                        << " input channels and " << f << " filters";
+  SmallVector<int64_t> hwio = {g->kernel[0], g->kernel[1], c / *groups, f};
+  FailureOr<const Weight *> w =
+      weight(layer, "kernel", 0, ArrayRef<int64_t>(hwio).drop_front(oneD));
   if (failed(w))
     return failure();
   SmallVector<Value> operands = {
-      in4, constant(layer, {*filters, 1, kshape[0], kshape[1]},
-                    permute(w.value()->data, kshape, {2, 0, 1}), "kernel")};
-  if (*useBias) {
-    FailureOr<const Weight *> b = weight(layer, "bias", 1, {*filters});
-    if (failed(b))
-      return failure();
-    operands.push_back(constant(layer, {*filters}, b.value()->data, "bias"));
-  }
-  if (failed(expectWeightCount(layer, operands.size() - 1)))
+      x4, constant(layer, {f, hwio[0], hwio[1], hwio[2]},
+                   permute(w.value()->data, hwio, {3, 0, 1, 2}), "kernel")};
+  if (failed(appendBias(layer, operands, 1, f)))
     return failure();
-  Value y = gb.create<Conv2DOp>(gb.loc(layer.name), operands,
-                                {gb.attr("strides", ArrayRef(g->strides)),
-                                 gb.attr("pad", ArrayRef(g->pad)),
-                                 gb.attr("dilations", ArrayRef(g->dilations)),
-                                 gb.attr("groups", *groups)});
-  if (y) {
+  SmallVector<NamedAttribute> attrs = geometryAttrs(*g);
+  attrs.push_back(gb.attr("groups", *groups));
+  Value y = gb.create<Conv2DOp>(gb.loc(layer.name), operands, attrs);
+  if (y && oneD) {
     SmallVector<int64_t> o = shapeOf(y);
     y = reshape(layer, y, {o[0], o[2], o[3]});
   }
-  y = applyActivation(layer, y, *act);
-  if (*cf)
-    y = transpose(layer, y, {0, 2, 1});
-  return checked(layer, y);
+  return finishLayer(layer, y, *act, cf);
 }
 
-FailureOr<Value> LayerConverter::convertDepthwiseConv2D(const Layer &layer,
-                                                        Values inputs) {
-  FailureOr<Value> x = expectRank(layer, inputs[0], 4);
-  FailureOr<bool> cf = channelsFirst(layer);
-  if (failed(x) || failed(cf))
-    return failure();
-  Value in = *cf ? transpose(layer, *x, {0, 2, 3, 1}) : *x;
-  FailureOr<ConvGeometry> g = convGeometry(layer, in, 2);
-  FailureOr<int64_t> m = getInt(layer, "depth_multiplier", 1);
-  FailureOr<bool> useBias = getBool(layer, "use_bias", true);
-  FailureOr<std::string> act = activation(layer);
-  if (failed(g) || failed(m) || failed(useBias) || failed(act))
-    return failure();
-  int64_t c = shapeOf(in)[3];
-  SmallVector<int64_t> kshape = {g->kernel[0], g->kernel[1], c, *m};
+FailureOr<SmallVector<Value>>
+LayerConverter::depthwiseOperands(const Layer &layer, Value x,
+                                  int64_t multiplier, const ConvGeometry &g) {
+  int64_t c = shapeOf(x)[3];
+  SmallVector<int64_t> kshape = {g.kernel[0], g.kernel[1], c, multiplier};
   FailureOr<const Weight *> w = weight(layer, "depthwise_kernel", 0, kshape);
   if (failed(w))
     return failure();
-  SmallVector<Value> operands = {
-      in, constant(layer, {*m, kshape[0], kshape[1], c},
-                   permute(w.value()->data, kshape, {3, 0, 1, 2}),
-                   "depthwise_kernel")};
-  if (*useBias) {
-    FailureOr<const Weight *> b = weight(layer, "bias", 1, {c * *m});
-    if (failed(b))
-      return failure();
-    operands.push_back(constant(layer, {c * *m}, b.value()->data, "bias"));
-  }
-  if (failed(expectWeightCount(layer, operands.size() - 1)))
-    return failure();
-  Value y = gb.create<DepthwiseConv2DOp>(
-      gb.loc(layer.name), operands,
-      {gb.attr("strides", ArrayRef(g->strides)),
-       gb.attr("pad", ArrayRef(g->pad)),
-       gb.attr("dilations", ArrayRef(g->dilations))});
-  y = applyActivation(layer, y, *act);
-  if (*cf)
-    y = transpose(layer, y, {0, 3, 1, 2});
-  return checked(layer, y);
+  return SmallVector<Value>{
+      x, constant(layer, {multiplier, kshape[0], kshape[1], c},
+                  permute(w.value()->data, kshape, {3, 0, 1, 2}),
+                  "depthwise_kernel")};
 }
 
-FailureOr<Value> LayerConverter::convertSeparableConv2D(const Layer &layer,
-                                                        Values inputs) {
-  FailureOr<Value> x = expectRank(layer, inputs[0], 4);
-  FailureOr<bool> cf = channelsFirst(layer);
-  if (failed(x) || failed(cf))
+FailureOr<Value> LayerConverter::convertDepthwise(const Layer &layer,
+                                                  Values inputs) {
+  // SeparableConv2D: a depthwise convolution without bias, then a 1x1
+  // convolution with the bias and the activation.
+  bool separable = layer.className == "SeparableConv2D";
+  auto in = channelsLastInput(layer, inputs[0], 4);
+  if (failed(in))
     return failure();
-  Value in = *cf ? transpose(layer, *x, {0, 2, 3, 1}) : *x;
-  FailureOr<ConvGeometry> g = convGeometry(layer, in, 2);
+  auto [x, cf] = *in;
+  FailureOr<ConvGeometry> g = convGeometry(layer, x, 2);
   FailureOr<int64_t> m = getInt(layer, "depth_multiplier", 1);
-  FailureOr<int64_t> filters = getInt(layer, "filters", std::nullopt);
-  FailureOr<bool> useBias = getBool(layer, "use_bias", true);
   FailureOr<std::string> act = activation(layer);
-  if (failed(g) || failed(m) || failed(filters) || failed(useBias) ||
-      failed(act))
+  if (failed(g) || failed(m) || failed(act))
     return failure();
-  int64_t c = shapeOf(in)[3];
-  SmallVector<int64_t> dshape = {g->kernel[0], g->kernel[1], c, *m};
-  SmallVector<int64_t> pshape = {1, 1, c * *m, *filters};
-  FailureOr<const Weight *> dw = weight(layer, "depthwise_kernel", 0, dshape);
-  if (failed(dw))
+  auto operands = depthwiseOperands(layer, x, *m, *g);
+  int64_t cm = shapeOf(x)[3] * *m;
+  if (failed(operands) ||
+      (!separable && failed(appendBias(layer, *operands, 1, cm))))
     return failure();
+  Location loc = gb.loc(layer.name);
+  Value y = gb.create<DepthwiseConv2DOp>(loc, *operands, geometryAttrs(*g));
+  if (!separable || !y)
+    return finishLayer(layer, y, *act, cf);
+  FailureOr<int64_t> filters = getInt(layer, "filters", std::nullopt);
+  if (failed(filters))
+    return failure();
+  SmallVector<int64_t> pshape = {1, 1, cm, *filters};
   FailureOr<const Weight *> pw = weight(layer, "pointwise_kernel", 1, pshape);
   if (failed(pw))
     return failure();
-  Location loc = gb.loc(layer.name);
-  Value depthwise = gb.create<DepthwiseConv2DOp>(
-      loc,
-      {in, constant(layer, {*m, dshape[0], dshape[1], c},
-                    permute(dw.value()->data, dshape, {3, 0, 1, 2}),
-                    "depthwise_kernel")},
-      {gb.attr("strides", ArrayRef(g->strides)),
-       gb.attr("pad", ArrayRef(g->pad)),
-       gb.attr("dilations", ArrayRef(g->dilations))});
-  if (!depthwise)
-    return checked(layer, depthwise);
-  SmallVector<Value> operands = {
-      depthwise, constant(layer, {*filters, 1, 1, c * *m},
-                          permute(pw.value()->data, pshape, {3, 0, 1, 2}),
-                          "pointwise_kernel")};
-  if (*useBias) {
-    FailureOr<const Weight *> b = weight(layer, "bias", 2, {*filters});
-    if (failed(b))
-      return failure();
-    operands.push_back(constant(layer, {*filters}, b.value()->data, "bias"));
-  }
-  if (failed(expectWeightCount(layer, operands.size())))
+  SmallVector<Value> pointwise = {
+      y, constant(layer, {*filters, 1, 1, cm},
+                  permute(pw.value()->data, pshape, {3, 0, 1, 2}),
+                  "pointwise_kernel")};
+  if (failed(appendBias(layer, pointwise, 2, *filters)))
     return failure();
-  Value y = gb.create<Conv2DOp>(loc, operands);
-  y = applyActivation(layer, y, *act);
-  if (*cf)
-    y = transpose(layer, y, {0, 3, 1, 2});
-  return checked(layer, y);
+  return finishLayer(layer, gb.create<Conv2DOp>(loc, pointwise), *act, cf);
 }
 
 FailureOr<Value> LayerConverter::convertConv2DTranspose(const Layer &layer,
                                                         Values inputs) {
-  FailureOr<Value> x = expectRank(layer, inputs[0], 4);
-  FailureOr<bool> cf = channelsFirst(layer);
-  if (failed(x) || failed(cf))
+  auto in = channelsLastInput(layer, inputs[0], 4);
+  if (failed(in))
     return failure();
-  Value in = *cf ? transpose(layer, *x, {0, 2, 3, 1}) : *x;
+  auto [x, cf] = *in;
   auto kernel = getInts(layer, "kernel_size", 2, std::nullopt);
   auto strides = getInts(layer, "strides", 2, 1);
   auto dilations = getInts(layer, "dilation_rate", 2, 1);
   auto mode = getString(layer, "padding", std::string("valid"));
   FailureOr<int64_t> filters = getInt(layer, "filters", std::nullopt);
-  FailureOr<bool> useBias = getBool(layer, "use_bias", true);
   FailureOr<std::string> act = activation(layer);
+  FailureOr<SmallVector<int64_t>> outputPadding =
+      getInts(layer, "output_padding", 2, 0);
   if (failed(kernel) || failed(strides) || failed(dilations) || failed(mode) ||
-      failed(filters) || failed(useBias) || failed(act))
+      failed(filters) || failed(act) || failed(outputPadding))
     return failure();
   if (*mode != "valid" && *mode != "same")
     return error(layer) << "has padding '" << *mode
                         << "'; supported: valid, same";
   bool hasOutputPadding = field(layer, "output_padding") != nullptr;
-  FailureOr<SmallVector<int64_t>> outputPadding =
-      getInts(layer, "output_padding", 2, 0);
-  if (failed(outputPadding))
-    return failure();
-  SmallVector<int64_t> s = shapeOf(in);
+  SmallVector<int64_t> s = shapeOf(x);
   // Keras's output size (deconv_output_length), then TensorFlow's
   // conv2d_transpose: the gradient of a convolution with that padding.
-  SmallVector<int64_t> pad, extra;
+  ConvGeometry g{*kernel, *strides, *dilations, {}};
+  SmallVector<int64_t> extra;
   for (int i = 0; i < 2; ++i) {
     int64_t h = s[1 + i], k = (*kernel)[i], st = (*strides)[i],
             d = (*dilations)[i];
@@ -703,15 +664,10 @@ FailureOr<Value> LayerConverter::convertConv2DTranspose(const Layer &layer,
       length = (h - 1) * st + dk - 2 * (*mode == "same" ? dk / 2 : 0) +
                (*outputPadding)[i];
     int64_t total = (h - 1) * st + dk - length;
-    if (total >= 0) {
-      pad.push_back(total / 2);
-      pad.push_back(total - total / 2);
-      extra.push_back(0);
-    } else {
-      pad.push_back(0);
-      pad.push_back(0);
-      extra.push_back(-total);
-    }
+    g.pad.append(
+        {std::max<int64_t>(total, 0) / 2,
+         std::max<int64_t>(total, 0) - std::max<int64_t>(total, 0) / 2});
+    extra.push_back(std::max<int64_t>(-total, 0));
   }
   int64_t c = s[3];
   SmallVector<int64_t> kshape = {(*kernel)[0], (*kernel)[1], *filters, c};
@@ -719,25 +675,15 @@ FailureOr<Value> LayerConverter::convertConv2DTranspose(const Layer &layer,
   if (failed(w))
     return failure();
   SmallVector<Value> operands = {
-      in, constant(layer, {*filters, kshape[0], kshape[1], c},
-                   permute(w.value()->data, kshape, {2, 0, 1, 3}), "kernel")};
-  if (*useBias) {
-    FailureOr<const Weight *> b = weight(layer, "bias", 1, {*filters});
-    if (failed(b))
-      return failure();
-    operands.push_back(constant(layer, {*filters}, b.value()->data, "bias"));
-  }
-  if (failed(expectWeightCount(layer, operands.size() - 1)))
+      x, constant(layer, {*filters, kshape[0], kshape[1], c},
+                  permute(w.value()->data, kshape, {2, 0, 1, 3}), "kernel")};
+  if (failed(appendBias(layer, operands, 1, *filters)))
     return failure();
-  Value y = gb.create<TransposedConv2DOp>(
-      gb.loc(layer.name), operands,
-      {gb.attr("strides", ArrayRef(*strides)), gb.attr("pad", ArrayRef(pad)),
-       gb.attr("dilations", ArrayRef(*dilations)),
-       gb.attr("output_padding", ArrayRef(extra))});
-  y = applyActivation(layer, y, *act);
-  if (*cf)
-    y = transpose(layer, y, {0, 3, 1, 2});
-  return checked(layer, y);
+  SmallVector<NamedAttribute> attrs = geometryAttrs(g);
+  attrs.push_back(gb.attr("output_padding", ArrayRef<int64_t>(extra)));
+  return finishLayer(
+      layer, gb.create<TransposedConv2DOp>(gb.loc(layer.name), operands, attrs),
+      *act, cf);
 }
 
 FailureOr<Value> LayerConverter::convertDense(const Layer &layer,
@@ -745,9 +691,8 @@ FailureOr<Value> LayerConverter::convertDense(const Layer &layer,
   Value x = inputs[0];
   SmallVector<int64_t> s = shapeOf(x);
   FailureOr<int64_t> units = getInt(layer, "units", std::nullopt);
-  FailureOr<bool> useBias = getBool(layer, "use_bias", true);
   FailureOr<std::string> act = activation(layer);
-  if (failed(units) || failed(useBias) || failed(act))
+  if (failed(units) || failed(act))
     return failure();
   if (s.size() < 2)
     return error(layer) << "needs an input of rank 2 or more, got "
@@ -759,13 +704,7 @@ FailureOr<Value> LayerConverter::convertDense(const Layer &layer,
   SmallVector<Value> operands = {
       x, constant(layer, {*units, in},
                   permute(w.value()->data, {in, *units}, {1, 0}), "kernel")};
-  if (*useBias) {
-    FailureOr<const Weight *> b = weight(layer, "bias", 1, {*units});
-    if (failed(b))
-      return failure();
-    operands.push_back(constant(layer, {*units}, b.value()->data, "bias"));
-  }
-  if (failed(expectWeightCount(layer, operands.size() - 1)))
+  if (failed(appendBias(layer, operands, 1, *units)))
     return failure();
   // Dense on a higher-rank input applies to the last axis.
   if (s.size() > 2)
@@ -955,28 +894,25 @@ FailureOr<Value> LayerConverter::convertPReLU(const Layer &layer,
 
 FailureOr<Value> LayerConverter::convertSoftmax(const Layer &layer,
                                                 Values inputs) {
-  int64_t rank = shapeOf(inputs[0]).size();
-  FailureOr<int64_t> axis = getInt(layer, "axis", -1);
+  FailureOr<int64_t> axis = getAxis(layer, inputs[0]);
   if (failed(axis))
     return failure();
-  int64_t a = *axis < 0 ? *axis + rank : *axis;
-  if (a < 0 || a >= rank)
-    return error(layer) << "has axis " << *axis << ", out of range";
   return checked(layer, gb.create<SoftmaxOp>(gb.loc(layer.name), inputs[0],
-                                             {gb.attr("axis", a)}));
+                                             {gb.attr("axis", *axis)}));
 }
 
 //===----------------------------------------------------------------------===//
 // Pooling
 //===----------------------------------------------------------------------===//
 
-FailureOr<Value> LayerConverter::convertPool(const Layer &layer, Values inputs,
-                                             bool max) {
-  FailureOr<Value> x = expectRank(layer, inputs[0], 4);
-  FailureOr<bool> cf = channelsFirst(layer);
+template <bool Max>
+FailureOr<Value> LayerConverter::convertPool(const Layer &layer,
+                                             Values inputs) {
+  auto in = channelsLastInput(layer, inputs[0], 4);
   auto pool = getInts(layer, "pool_size", 2, 2);
-  if (failed(x) || failed(cf) || failed(pool))
+  if (failed(in) || failed(pool))
     return failure();
+  auto [x, cf] = *in;
   // strides None means the pool size.
   auto strides = field(layer, "strides")
                      ? getInts(layer, "strides", 2, std::nullopt)
@@ -984,70 +920,46 @@ FailureOr<Value> LayerConverter::convertPool(const Layer &layer, Values inputs,
   auto mode = getString(layer, "padding", std::string("valid"));
   if (failed(strides) || failed(mode))
     return failure();
-  Value in = *cf ? transpose(layer, *x, {0, 2, 3, 1}) : *x;
-  SmallVector<int64_t> s = shapeOf(in), pad;
+  SmallVector<int64_t> s = shapeOf(x), pad;
   for (int i = 0; i < 2; ++i) {
     auto p = padding(layer, *mode, s[1 + i], (*pool)[i], (*strides)[i], 1);
     if (failed(p))
       return failure();
-    pad.push_back(p->first);
-    pad.push_back(p->second);
+    pad.append({p->first, p->second});
   }
   SmallVector<NamedAttribute> attrs = {gb.attr("kernel", ArrayRef(*pool)),
                                        gb.attr("strides", ArrayRef(*strides)),
                                        gb.attr("pad", ArrayRef(pad))};
   Location loc = gb.loc(layer.name);
   Value y;
-  if (max) {
-    y = gb.create<MaxPool2DOp>(loc, in, attrs);
+  if (Max) {
+    y = gb.create<MaxPool2DOp>(loc, x, attrs);
   } else {
     // Keras averages over the in-bounds elements only.
     attrs.push_back(gb.attr("count_include_pad", false));
-    y = gb.create<AvgPool2DOp>(loc, in, attrs);
+    y = gb.create<AvgPool2DOp>(loc, x, attrs);
   }
-  if (*cf)
-    y = transpose(layer, y, {0, 3, 1, 2});
-  return checked(layer, y);
+  return finishLayer(layer, y, "linear", cf);
 }
 
-FailureOr<Value> LayerConverter::convertMaxPool(const Layer &layer,
-                                                Values inputs) {
-  return convertPool(layer, inputs, /*max=*/true);
-}
-
-FailureOr<Value> LayerConverter::convertAvgPool(const Layer &layer,
-                                                Values inputs) {
-  return convertPool(layer, inputs, /*max=*/false);
-}
-
+template <bool Max>
 FailureOr<Value> LayerConverter::convertGlobalPool(const Layer &layer,
-                                                   Values inputs, bool max) {
-  FailureOr<Value> x = expectRank(layer, inputs[0], 4);
-  FailureOr<bool> cf = channelsFirst(layer);
+                                                   Values inputs) {
+  auto in = channelsLastInput(layer, inputs[0], 4);
   FailureOr<bool> keepdims = getBool(layer, "keepdims", false);
-  if (failed(x) || failed(cf) || failed(keepdims))
+  if (failed(in) || failed(keepdims))
     return failure();
-  Value in = *cf ? transpose(layer, *x, {0, 2, 3, 1}) : *x;
+  auto [x, cf] = *in;
   Location loc = gb.loc(layer.name);
-  Value y = max ? gb.create<GlobalMaxPool2DOp>(loc, in)
-                : gb.create<GlobalAvgPool2DOp>(loc, in);
+  Value y = Max ? gb.create<GlobalMaxPool2DOp>(loc, x)
+                : gb.create<GlobalAvgPool2DOp>(loc, x);
   // [N, 1, 1, C] -> Keras's [N, C] (or [N, C, 1, 1] for channels_first).
-  SmallVector<int64_t> s = shapeOf(in);
+  SmallVector<int64_t> s = shapeOf(x);
   if (!*keepdims)
     y = reshape(layer, y, {s[0], s[3]});
-  else if (*cf)
+  else if (cf)
     y = reshape(layer, y, {s[0], s[3], 1, 1});
   return checked(layer, y);
-}
-
-FailureOr<Value> LayerConverter::convertGlobalAvgPool(const Layer &layer,
-                                                      Values inputs) {
-  return convertGlobalPool(layer, inputs, /*max=*/false);
-}
-
-FailureOr<Value> LayerConverter::convertGlobalMaxPool(const Layer &layer,
-                                                      Values inputs) {
-  return convertGlobalPool(layer, inputs, /*max=*/true);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1064,30 +976,6 @@ FailureOr<Value> LayerConverter::convertMerge(const Layer &layer,
   return checked(layer, acc);
 }
 
-FailureOr<Value> LayerConverter::convertAdd(const Layer &layer, Values inputs) {
-  return convertMerge<AddOp>(layer, inputs);
-}
-
-FailureOr<Value> LayerConverter::convertSubtract(const Layer &layer,
-                                                 Values inputs) {
-  return convertMerge<SubOp>(layer, inputs);
-}
-
-FailureOr<Value> LayerConverter::convertMultiply(const Layer &layer,
-                                                 Values inputs) {
-  return convertMerge<MulOp>(layer, inputs);
-}
-
-FailureOr<Value> LayerConverter::convertMaximum(const Layer &layer,
-                                                Values inputs) {
-  return convertMerge<MaxOp>(layer, inputs);
-}
-
-FailureOr<Value> LayerConverter::convertMinimum(const Layer &layer,
-                                                Values inputs) {
-  return convertMerge<MinOp>(layer, inputs);
-}
-
 FailureOr<Value> LayerConverter::convertAverage(const Layer &layer,
                                                 Values inputs) {
   FailureOr<Value> sum = convertMerge<AddOp>(layer, inputs);
@@ -1100,16 +988,11 @@ FailureOr<Value> LayerConverter::convertAverage(const Layer &layer,
 
 FailureOr<Value> LayerConverter::convertConcatenate(const Layer &layer,
                                                     Values inputs) {
-  int64_t rank = shapeOf(inputs[0]).size();
-  FailureOr<int64_t> axis = getInt(layer, "axis", -1);
+  FailureOr<int64_t> axis = getAxis(layer, inputs[0]);
   if (failed(axis))
     return failure();
-  int64_t a = *axis < 0 ? *axis + rank : *axis;
-  if (a < 0 || a >= rank)
-    return error(layer) << "has axis " << *axis << ", out of range for rank "
-                        << rank;
   return checked(layer, gb.create<ConcatOp>(gb.loc(layer.name), inputs,
-                                            {gb.attr("axis", a)}));
+                                            {gb.attr("axis", *axis)}));
 }
 
 //===----------------------------------------------------------------------===//
@@ -1204,27 +1087,24 @@ FailureOr<Value> LayerConverter::convertZeroPadding2D(const Layer &layer,
 
 FailureOr<Value> LayerConverter::convertUpSampling2D(const Layer &layer,
                                                      Values inputs) {
-  FailureOr<Value> x = expectRank(layer, inputs[0], 4);
-  FailureOr<bool> cf = channelsFirst(layer);
+  auto in = channelsLastInput(layer, inputs[0], 4);
   auto size = getInts(layer, "size", 2, 2);
   auto interpolation =
       getString(layer, "interpolation", std::string("nearest"));
-  if (failed(x) || failed(cf) || failed(size) || failed(interpolation))
+  if (failed(in) || failed(size) || failed(interpolation))
     return failure();
+  auto [x, cf] = *in;
   if (*interpolation != "nearest")
     return error(layer) << "has interpolation '" << *interpolation
                         << "'; only nearest is supported";
   if ((*size)[0] < 1 || (*size)[1] < 1)
     return error(layer) << "has a size below 1";
-  Value in = *cf ? transpose(layer, *x, {0, 2, 3, 1}) : *x;
-  SmallVector<int64_t> s = shapeOf(in);
+  SmallVector<int64_t> s = shapeOf(x);
   SmallVector<int64_t> out = {s[1] * (*size)[0], s[2] * (*size)[1]};
   // Integer factors: output row y reads input row floor(y / factor).
-  Value y = gb.create<ResizeOp>(gb.loc(layer.name), in,
+  Value y = gb.create<ResizeOp>(gb.loc(layer.name), x,
                                 {gb.attr("size", ArrayRef(out))});
-  if (*cf)
-    y = transpose(layer, y, {0, 3, 1, 2});
-  return checked(layer, y);
+  return finishLayer(layer, y, "linear", cf);
 }
 
 FailureOr<Value> LayerConverter::convertDropout(const Layer &layer,
