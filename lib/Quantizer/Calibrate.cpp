@@ -456,7 +456,7 @@ llvm::Error writeCalibTable(StringRef path,
   try {
     rt::writeFileAtomically(path.str(), text);
   } catch (const std::runtime_error &e) {
-    return makeError(e.what());
+    return fail(e.what());
   }
   return llvm::Error::success();
 }

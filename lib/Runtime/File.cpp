@@ -54,6 +54,8 @@ void writeFileAtomically(const std::string &path, const std::string &bytes) {
     throw std::runtime_error(path + ": " + what + ": " + std::strerror(err));
   };
   struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    fail("cannot write", EISDIR);
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0)

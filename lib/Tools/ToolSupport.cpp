@@ -66,6 +66,10 @@ ModelFormat detectFormat(StringRef path) {
     return ModelFormat::ONNX;
   if (ext == ".pt" || ext == ".pth" || ext == ".th")
     return ModelFormat::PyTorch;
+  if (ext == ".pb" || ext == ".pbtxt")
+    return ModelFormat::TensorFlow;
+  if (ext == ".h5" || ext == ".hdf5" || ext == ".keras" || ext == ".json")
+    return ModelFormat::Keras;
   return ModelFormat::Auto;
 }
 
@@ -79,7 +83,9 @@ loadModel(mlir::MLIRContext &context, StringRef path, ModelFormat format,
   switch (format) {
   case ModelFormat::Auto:
     error = (path + ": cannot tell the model's framework from its extension "
-                    "(.mlir, .prototxt, .onnx, .pt, .pth, .th)")
+                    "(.mlir, .prototxt, .onnx, .pt, .pth, .th, .pb, .pbtxt, "
+                    ".h5, .hdf5, .json); use --import-caffe, --import-onnx, "
+                    "--import-pytorch, --import-tensorflow or --import-keras")
                 .str();
     return nullptr;
   case ModelFormat::MLIR: {
@@ -108,6 +114,12 @@ loadModel(mlir::MLIRContext &context, StringRef path, ModelFormat format,
   case ModelFormat::PyTorch:
     module = import::importPyTorch(context, path, options);
     break;
+  case ModelFormat::TensorFlow:
+    module = import::importTensorFlow(context, path, options);
+    break;
+  case ModelFormat::Keras:
+    module = import::importKeras(context, path, weights, options);
+    break;
   }
   if (!module)
     error = (path + ": import failed (see the errors above)").str();
@@ -130,26 +142,89 @@ mlir::func::FuncOp pickFunction(mlir::ModuleOp module, StringRef name) {
   return count == 1 ? only : mlir::func::FuncOp();
 }
 
-Error parseInputShape(StringRef spec, import::ImportOptions &options) {
-  auto [name, dims] = spec.rsplit(':');
-  std::vector<int64_t> shape;
-  SmallVector<StringRef> parts;
-  dims.split(parts, ',');
-  for (StringRef d : parts) {
-    int64_t v;
-    if (d.trim().getAsInteger(10, v) || v < 1)
+ImportFlags::ImportFlags(cl::OptionCategory &category)
+    : format(
+          cl::desc("Importer (default: chosen by the model's extension)"),
+          cl::values(
+              clEnumValN(ModelFormat::MLIR, "import-mlir", "vai-dialect .mlir"),
+              clEnumValN(ModelFormat::Caffe, "import-caffe",
+                         "Caffe prototxt + caffemodel"),
+              clEnumValN(ModelFormat::ONNX, "import-onnx", "ONNX model"),
+              clEnumValN(ModelFormat::PyTorch, "import-pytorch",
+                         "PyTorch TorchScript .pt (exported through ONNX "
+                         "with Debian's torch)"),
+              clEnumValN(ModelFormat::TensorFlow, "import-tensorflow",
+                         "TensorFlow 1 frozen GraphDef (.pb, or text "
+                         ".pbtxt)"),
+              clEnumValN(ModelFormat::Keras, "import-keras",
+                         "Keras .h5, or model.json + --weights .h5")),
+          cl::init(ModelFormat::Auto), cl::cat(category)),
+      weights("weights",
+              cl::desc("Caffe weights (.caffemodel or .caffemodel.h5; "
+                       "default: the prototxt's name with .caffemodel), or "
+                       "Keras weights (.h5) for a model.json"),
+              cl::cat(category)),
+      inputShapes("input-shape",
+                  cl::desc("Shape of an input, NAME:D0,D1,... (framework "
+                           "layout); overrides the file's"),
+                  cl::cat(category)),
+      nhwcIO("nhwc-io",
+             cl::desc("Give the function NHWC 4-D inputs and outputs instead "
+                      "of the framework's layout"),
+             cl::cat(category)),
+      arch("arch",
+           cl::desc("For a PyTorch state dict (.pth/.th): module:callable "
+                    "that builds the nn.Module (found on PYTHONPATH)"),
+           cl::cat(category)),
+      inputNodes("inputs",
+                 cl::desc("TensorFlow: nodes that become the inputs (cuts "
+                          "the graph; default: its Placeholders)"),
+                 cl::value_desc("name[,name]"), cl::CommaSeparated,
+                 cl::cat(category)),
+      outputNodes("outputs",
+                  cl::desc("TensorFlow: nodes whose values are returned "
+                           "(default: the nodes nothing reads)"),
+                  cl::value_desc("name[,name]"), cl::CommaSeparated,
+                  cl::cat(category)) {}
+
+Expected<import::ImportOptions> ImportFlags::options() const {
+  import::ImportOptions options;
+  options.frameworkLayoutIO = !nhwcIO;
+  options.pytorchArch = arch;
+  options.inputNodes.assign(inputNodes.begin(), inputNodes.end());
+  options.outputNodes.assign(outputNodes.begin(), outputNodes.end());
+  for (StringRef spec : inputShapes) {
+    auto [name, dims] = spec.rsplit(':');
+    std::vector<int64_t> shape;
+    SmallVector<StringRef> parts;
+    dims.split(parts, ',');
+    for (StringRef d : parts) {
+      int64_t v;
+      if (d.trim().getAsInteger(10, v) || v < 1)
+        return createStringError(inconvertibleErrorCode(),
+                                 "--input-shape " + spec +
+                                     ": expected NAME:D0,D1,... with positive "
+                                     "dimensions");
+      shape.push_back(v);
+    }
+    if (name.empty() || shape.empty())
       return createStringError(inconvertibleErrorCode(),
                                "--input-shape " + spec +
-                                   ": expected NAME:D0,D1,... with positive "
-                                   "dimensions");
-    shape.push_back(v);
+                                   ": expected NAME:D0,D1,...");
+    options.inputShapes.emplace_back(name.str(), std::move(shape));
   }
-  if (name.empty() || shape.empty())
-    return createStringError(inconvertibleErrorCode(),
-                             "--input-shape " + spec +
-                                 ": expected NAME:D0,D1,...");
-  options.inputShapes.emplace_back(name.str(), std::move(shape));
-  return Error::success();
+  return options;
+}
+
+mlir::OwningOpRef<mlir::ModuleOp> ImportFlags::load(mlir::MLIRContext &context,
+                                                    StringRef path,
+                                                    std::string &error) const {
+  Expected<import::ImportOptions> opts = options();
+  if (!opts) {
+    error = toString(opts.takeError());
+    return nullptr;
+  }
+  return loadModel(context, path, format, weights, *opts, error);
 }
 
 std::string printWithLocations(mlir::ModuleOp module) {

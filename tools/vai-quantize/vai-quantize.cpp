@@ -1,6 +1,7 @@
 //===- vai-quantize.cpp - Post-training INT8 quantization -----------------===//
 //
-//   vai-quantize MODEL [--weights W] [--input-shape NAME:D0,...]
+//   vai-quantize MODEL [import flags as vai-translate's: --weights W,
+//                --input-shape NAME:D0,..., --inputs/--outputs, ...]
 //                --calib-images DIR|FILE.npy [--calib-count 100]
 //                [--method diffs|maxmin|percentile|entropy|mse|auto|0|1]
 //                [--preprocess resize=HxW,crop=S,mean=..,scale=..,bgr,gray]
@@ -50,15 +51,7 @@ namespace rt = vai::rt;
 static cl::OptionCategory category("vai-quantize options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model>"),
                                       cl::Required, cl::cat(category));
-static cl::opt<std::string> weightsPath("weights",
-                                        cl::desc("Caffe weights (.caffemodel)"),
-                                        cl::cat(category));
-static cl::list<std::string>
-    inputShapes("input-shape",
-                cl::desc("Shape of an input, NAME:D0,D1,... (framework "
-                         "layout); the first dimension is the batch each "
-                         "calibration run takes"),
-                cl::cat(category));
+static vai::tools::ImportFlags importFlags(category);
 static cl::opt<std::string>
     calibImages("calib-images",
                 cl::desc("Calibration inputs: a folder of JPEG/PNG images or "
@@ -206,10 +199,6 @@ int main(int argc, char **argv) {
     if (Error e = applyConfig(configPath))
       return fail(toString(std::move(e)));
 
-  vai::import::ImportOptions options;
-  for (StringRef spec : inputShapes)
-    if (Error e = vai::tools::parseInputShape(spec, options))
-      return fail(toString(std::move(e)));
   quant::Preprocess pre;
   if (Error e = quant::parsePreprocess(preprocessSpec, pre))
     return fail(toString(std::move(e)));
@@ -240,8 +229,7 @@ int main(int argc, char **argv) {
                                         vai::tools::printLayerDiagnostic);
   std::string loadError;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      vai::tools::loadModel(context, modelPath, vai::tools::ModelFormat::Auto,
-                            weightsPath, options, loadError);
+      importFlags.load(context, modelPath, loadError);
   if (!module)
     return fail(loadError);
   mlir::func::FuncOp func = vai::tools::pickFunction(*module, "");

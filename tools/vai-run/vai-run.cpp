@@ -9,9 +9,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "vai/Dialect/Vai/VaiOps.h"
 #include "vai/InitAll.h"
 #include "vai/Interpreter/Interpreter.h"
 #include "vai/Runtime/Npy.h"
+#include "vai/Tools/ToolSupport.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -59,23 +61,6 @@ static int fail(const Twine &msg) {
   return 1;
 }
 
-static mlir::func::FuncOp pickFunction(mlir::ModuleOp module) {
-  mlir::func::FuncOp only, named;
-  unsigned count = 0;
-  module.walk([&](mlir::func::FuncOp f) {
-    if (f.isExternal())
-      return;
-    ++count;
-    only = f;
-    if (f.getName() ==
-        (functionName.empty() ? "main" : functionName.getValue()))
-      named = f;
-  });
-  if (named || !functionName.empty())
-    return named;
-  return count == 1 ? only : mlir::func::FuncOp();
-}
-
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
@@ -97,7 +82,7 @@ int main(int argc, char **argv) {
     return fail(modelPath + ": not a valid MLIR model (see the diagnostics "
                             "above)");
 
-  mlir::func::FuncOp func = pickFunction(*module);
+  mlir::func::FuncOp func = vai::tools::pickFunction(*module, functionName);
   if (!func)
     return fail(modelPath + ": " +
                 (functionName.empty()
@@ -148,7 +133,14 @@ int main(int argc, char **argv) {
                   .count() /
               std::max(1u, repeat.getValue());
 
-  outs() << "backend: reference interpreter (float32 on the host CPU)\n";
+  // Say what ran: quantized ops use the DPU's integer semantics, but this
+  // is the host interpreter, not a DPU or its simulator.
+  bool quantized = false;
+  func.walk([&](mlir::vai::FixOp) { quantized = true; });
+  outs() << (quantized ? "backend: reference interpreter (quantized ops in "
+                         "the DPU's integer semantics, run on the host CPU)\n"
+                       : "backend: reference interpreter (float32 on the host "
+                         "CPU)\n");
   try {
     for (auto [i, t] : llvm::enumerate(*results)) {
       outs() << "output " << i << ": " << vai::rt::dtypeName(t.dtype()) << " "

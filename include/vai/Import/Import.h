@@ -69,6 +69,17 @@ mlir::OwningOpRef<mlir::ModuleOp> importTensorFlow(mlir::MLIRContext &context,
                                                    llvm::StringRef path,
                                                    const ImportOptions &options);
 
+/// Keras 2.0-2.13 (tf.keras included): a whole-model HDF5 file (`.h5`,
+/// `.hdf5`; its `model_config` attribute and `model_weights` group), or the
+/// architecture JSON (`model.to_json()`) with weights from `weights`
+/// (`save_weights` .h5, or a whole-model file). A non-empty `weights`
+/// overrides the whole-model file's own. Keras models are NHWC: inputs and
+/// outputs are exactly Keras's tensors, with no boundary transposes.
+mlir::OwningOpRef<mlir::ModuleOp> importKeras(mlir::MLIRContext &context,
+                                              llvm::StringRef model,
+                                              llvm::StringRef weights,
+                                              const ImportOptions &options);
+
 } // namespace vai::import
 
 #endif // VAI_IMPORT_IMPORT_H

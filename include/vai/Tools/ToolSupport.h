@@ -9,6 +9,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -25,14 +26,16 @@ llvm::Error writeFileAtomically(llvm::StringRef path, llvm::StringRef text);
 /// would lose.
 mlir::LogicalResult printLayerDiagnostic(mlir::Diagnostic &diag);
 
-enum class ModelFormat { Auto, MLIR, Caffe, ONNX, PyTorch };
-/// By extension: .mlir, .prototxt, .onnx, .pt/.pth/.th; Auto when unknown.
+enum class ModelFormat { Auto, MLIR, Caffe, ONNX, PyTorch, TensorFlow, Keras };
+/// By extension: .mlir, .prototxt, .onnx, .pt/.pth/.th, .pb/.pbtxt,
+/// .h5/.hdf5/.keras/.json; Auto when unknown.
 ModelFormat detectFormat(llvm::StringRef path);
 
 /// Reads a vai-dialect .mlir file or imports a framework model (`format`
 /// Auto: by extension). `weights` is Caffe's caffemodel (default: the
-/// prototxt's name with .caffemodel). Null after diagnostics, with `error`
-/// saying what failed.
+/// prototxt's name with .caffemodel) or the Keras weights file (needed with
+/// a .json architecture). Null after diagnostics, with `error` saying what
+/// failed.
 mlir::OwningOpRef<mlir::ModuleOp>
 loadModel(mlir::MLIRContext &context, llvm::StringRef path, ModelFormat format,
           llvm::StringRef weights, const import::ImportOptions &options,
@@ -42,9 +45,27 @@ loadModel(mlir::MLIRContext &context, llvm::StringRef path, ModelFormat format,
 /// when there is none.
 mlir::func::FuncOp pickFunction(mlir::ModuleOp module, llvm::StringRef name);
 
-/// Adds "NAME:D0,D1,..." to options.inputShapes; errors say what is wrong.
-llvm::Error parseInputShape(llvm::StringRef spec,
-                            import::ImportOptions &options);
+/// The model-import flags every tool that reads framework models takes
+/// (--import-*, --weights, --input-shape, --nhwc-io, --arch, --inputs,
+/// --outputs), registered in the tool's option category.
+class ImportFlags {
+public:
+  explicit ImportFlags(llvm::cl::OptionCategory &category);
+  /// The options the flags give; errors say which flag is malformed.
+  llvm::Expected<import::ImportOptions> options() const;
+  /// Imports (or parses) `path` as loadModel does, with these flags.
+  mlir::OwningOpRef<mlir::ModuleOp> load(mlir::MLIRContext &context,
+                                         llvm::StringRef path,
+                                         std::string &error) const;
+
+private:
+  llvm::cl::opt<ModelFormat> format;
+  llvm::cl::opt<std::string> weights;
+  llvm::cl::list<std::string> inputShapes;
+  llvm::cl::opt<bool> nhwcIO;
+  llvm::cl::opt<std::string> arch;
+  llvm::cl::list<std::string> inputNodes, outputNodes;
+};
 
 /// The module's text with locations (the layer names) always printed.
 std::string printWithLocations(mlir::ModuleOp module);
