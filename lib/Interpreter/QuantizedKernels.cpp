@@ -60,7 +60,8 @@ std::optional<rt::Requant> requantTo(FixOp out, int shift, Activation act,
     break;
   case Activation::Relu6:
     rq.act = rt::Activation::Relu6;
-    rq.relu6Max = rt::roundShift(6, -py);
+    // floor(6 * 2^py), as docs/isa.md's act_max.
+    rq.relu6Max = py >= 0 ? int64_t(6) << py : int64_t(6) >> -py;
     break;
   case Activation::LeakyRelu:
     if (std::fabs(alpha - 0.1f) > 1e-6f)

@@ -3,7 +3,7 @@
 //   vai-quantize MODEL [import flags as vai-translate's: --weights W,
 //                --input-shape NAME:D0,..., --inputs/--outputs, ...]
 //                --calib-images DIR|FILE.npy [--calib-count 100]
-//                [--method diffs|maxmin|percentile|entropy|mse|auto|0|1]
+//                [--method mse|diffs|maxmin|percentile|entropy|auto|0|1]
 //                [--preprocess resize=HxW,crop=S,mean=..,scale=..,bgr,gray]
 //                [--config FILE] [--calib-table TABLE]
 //                [--test-images DIR|FILE.npy] [--test-count 50]
@@ -63,9 +63,10 @@ static cl::opt<int64_t> calibCount("calib-count",
                                    cl::init(100), cl::cat(category));
 static cl::opt<std::string>
     methodName("method",
-               cl::desc("Position method: diffs (default, vai_q's 1), maxmin "
-                        "(vai_q's 0), percentile, entropy, mse, auto"),
-               cl::init("diffs"), cl::cat(category));
+               cl::desc("Position method: mse (default), diffs (vai_q's "
+                        "default, its 1), maxmin (vai_q's 0), percentile, "
+                        "entropy, auto"),
+               cl::init("mse"), cl::cat(category));
 static cl::opt<double> percentile("percentile",
                                   cl::desc("Percentile for --method "
                                            "percentile (default 99.99)"),
