@@ -341,7 +341,8 @@ int main(int argc, char **argv) {
     positions[e.tensor] = e.fixPoint;
   auto summary = quant::quantizeFunction(quantFunc, positions, *target);
   if (!summary)
-    return fail(modelPath + ": " + toString(summary.takeError()));
+    return fail((calibTablePath.empty() ? modelPath : calibTablePath) + ": " +
+                toString(summary.takeError()));
   if (Error e = vai::tools::writeFileAtomically(
           outPath("quantized.mlir"),
           vai::tools::printWithLocations(*quantModule)))
