@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "vai/Dialect/Vai/VaiOps.h"
 #include "vai/InitAll.h"
 #include "vai/Quantizer/Calibrate.h"
 #include "vai/Quantizer/Dataset.h"
@@ -100,6 +101,16 @@ static cl::opt<std::string> outputDir("output-dir",
                                                "quantize_result)"),
                                       cl::init("quantize_result"),
                                       cl::cat(category));
+static cl::opt<bool>
+    equalize("equalize",
+             cl::desc("Cross-layer equalization before calibration (default "
+                      "on; --equalize=false to skip)"),
+             cl::init(true), cl::cat(category));
+static cl::opt<bool> replaceRelu6(
+    "replace-relu6",
+    cl::desc("Let equalization turn a fused relu6 into relu, as vai_q's "
+             "replace_relu6 (default on)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<std::string> targetName("target",
                                        cl::desc("DPU target (default "
                                                 "DPUCADF8H_ISA0)"),
@@ -237,7 +248,7 @@ int main(int argc, char **argv) {
   if (!func)
     return fail(modelPath + ": no function 'main' and not exactly one");
 
-  // Preprocessing for inference.
+  // Preprocessing for inference, then cross-layer equalization.
   mlir::PassManager pm(&context);
   pm.addPass(mlir::vai::createRemoveInferenceNoops());
   pm.addPass(mlir::vai::createFoldConstants());
@@ -246,6 +257,25 @@ int main(int argc, char **argv) {
   pm.addPass(mlir::createCanonicalizerPass());
   if (mlir::failed(pm.run(*module)))
     return fail(modelPath + ": preprocessing failed (see the errors above)");
+  auto countRelu6 = [&] {
+    int64_t n = 0;
+    module->walk([&](mlir::Operation *op) {
+      auto act = op->getAttrOfType<mlir::vai::ActivationAttr>("act");
+      n += act && act.getValue() == mlir::vai::Activation::Relu6;
+    });
+    return n;
+  };
+  int64_t replacedRelu6 = 0;
+  if (equalize) {
+    int64_t before = countRelu6();
+    mlir::PassManager eq(&context);
+    mlir::vai::EqualizeOptions options;
+    options.replaceRelu6 = replaceRelu6;
+    eq.addPass(mlir::vai::createEqualize(options));
+    if (mlir::failed(eq.run(*module)))
+      return fail(modelPath + ": equalization failed (see the errors above)");
+    replacedRelu6 = before - countRelu6();
+  }
 
   auto argType =
       func.getNumArguments() == 1
@@ -355,6 +385,10 @@ int main(int argc, char **argv) {
                     "left float for the CPU\n",
                     target->name, summary->quantized.size(),
                     summary->leftFloat.size());
+  if (replacedRelu6)
+    outs() << formatv("  equalization turned {0} relu6 into relu (the float "
+                      "model changes where those activations exceed 6)\n",
+                      replacedRelu6);
   for (const auto &[layer, reason] : summary->leftFloat)
     outs() << "  float: " << layer << ": " << reason << "\n";
   for (const std::string &a : summary->adjustments)

@@ -72,6 +72,36 @@ def FoldConstants : Pass<"vai-fold-constants"> {
   ];
 }
 
+def Equalize : Pass<"vai-equalize"> {
+  let summary = "Cross-layer equalization of consecutive conv layers";
+  let description = [{
+    For each pair of a conv2d, depthwise_conv2d (multiplier 1) or
+    inner_product whose only user is another such layer reading its output
+    channel by channel, rescales output channel c of the first by 1/s_c
+    (weights and bias) and input channel c of the second by s_c, with
+    s_c = sqrt(r1_c / r2_c) and r the channels' largest |weight| (Nagel et
+    al., "Data-Free Quantization Through Weight Equalization and Bias
+    Correction", 2019). The float function is unchanged when the first
+    layer's fused activation is none, relu or leaky relu (positively
+    homogeneous), so per-tensor weight quantization loses far less where
+    batch-norm folding left channels of very different ranges (MobileNet's
+    depthwise layers). A fused relu6 is not homogeneous: with
+    `replace-relu6` (the default, as vai_q_tensorflow's replace_relu6) it
+    becomes relu, which changes the float model where activations exceed 6;
+    without it such pairs are left alone. Runs `iterations` sweeps.
+  }];
+  let options = [
+    Option<"iterations", "iterations", "int", "4", "Sweeps over the pairs">,
+    Option<"replaceRelu6", "replace-relu6", "bool", "true",
+           "Turn a fused relu6 into relu to equalize across it">,
+  ];
+  let dependentDialects = ["::mlir::vai::VaiDialect"];
+  let statistics = [
+    Statistic<"numPairs", "num-pairs", "Layer pairs equalized">,
+    Statistic<"numRelu6", "num-relu6-replaced", "relu6 replaced by relu">
+  ];
+}
+
 def Quantize : Pass<"vai-quantize", "::mlir::func::FuncOp"> {
   let summary = "Power-of-two INT8 quantization from a calibration table";
   let description = [{
