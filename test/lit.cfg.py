@@ -23,7 +23,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.vai_tools_dir, config.llvm_tools_dir]
-tools = ["vai-opt", "vai-run", "vai-translate", "vai-quantize"]
+tools = ["vai-opt", "vai-run", "vai-translate", "vai-quantize", "vai-compile"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.vai_tools_dir, append_path=True)
