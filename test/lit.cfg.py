@@ -33,3 +33,6 @@ if os.path.isdir(config.vai_shared_data):
 # Debian's libonnx-testdata (installed by utils/setup.sh).
 if os.path.isdir("/usr/share/libonnx-testdata/data"):
     config.available_features.add("onnx-testdata")
+# Debian's libxir-utils: the `xir` tool reads .xmodel files.
+if os.path.exists("/usr/bin/xir"):
+    config.available_features.add("xir")
