@@ -113,8 +113,6 @@ static bool addPassByName(mlir::PassManager &pm, StringRef name,
         formatv("builtin.module(func.func({0}))", name).str()}) {
     mlir::OpPassManager candidate("builtin.module");
     if (mlir::succeeded(mlir::parsePassPipeline(text, candidate, quiet))) {
-      for (mlir::Pass &p : candidate.getPasses())
-        (void)p;
       // Re-parse into the real manager (passes cannot be moved between
       // managers).
       return mlir::succeeded(mlir::parsePassPipeline(text, pm, quiet));
