@@ -23,7 +23,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.vai_tools_dir, config.llvm_tools_dir]
-tools = ["vai-opt", "vai-run", "vai-translate", "vai-quantize"]
+tools = ["vai-opt", "vai-run", "vai-translate", "vai-quantize", "vai-compile"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.vai_tools_dir, append_path=True)
@@ -33,3 +33,6 @@ if os.path.isdir(config.vai_shared_data):
 # Debian's libonnx-testdata (installed by utils/setup.sh).
 if os.path.isdir("/usr/share/libonnx-testdata/data"):
     config.available_features.add("onnx-testdata")
+# Debian's libxir-utils: the `xir` tool reads .xmodel files.
+if os.path.exists("/usr/bin/xir"):
+    config.available_features.add("xir")
