@@ -92,66 +92,92 @@ struct EqualizePass : mlir::vai::impl::EqualizeBase<EqualizePass> {
     return replaceRelu6;
   }
 
-  bool equalize(Operation *a, Operation *b) {
-    Layout la = *layoutOf(a), lb = *layoutOf(b);
+  /// The constants of a pair; nullopt when a weight or bias is not one.
+  struct Pair {
+    Layout la, lb;
+    std::vector<float> wa, wb;
+    std::optional<std::vector<float>> ba;
+    ArrayRef<int64_t> sa, sb;
+    std::vector<float> r1; ///< a's output-channel ranges
+  };
+  std::optional<Pair> read(Operation *a, Operation *b) {
+    Pair p{*layoutOf(a), *layoutOf(b)};
     auto wa = getConstantF32(a->getOperand(1));
     auto wb = getConstantF32(b->getOperand(1));
-    if (!wa || !wb || !lb.inAxis)
-      return false;
-    std::optional<std::vector<float>> ba;
-    if (a->getNumOperands() > 2 && !(ba = getConstantF32(a->getOperand(2))))
-      return false;
-    auto sa = cast<RankedTensorType>(a->getOperand(1).getType()).getShape();
-    auto sb = cast<RankedTensorType>(b->getOperand(1).getType()).getShape();
-    std::vector<float> r1 = channelRanges(*wa, sa, la.outAxis);
-    if (r1.size() != static_cast<size_t>(sb[*lb.inAxis]))
-      return false;
-    // A dead channel (weights below 1e-6 of the layer's largest, as batch
-    // norms with a ~0 scale leave them) whose activation maps its bias to 0
-    // outputs (numerically) only zeros: the second layer's weights reading
-    // it are irrelevant, and zeroing them keeps them from setting its range.
+    if (!wa || !wb || !p.lb.inAxis)
+      return std::nullopt;
+    if (a->getNumOperands() > 2 && !(p.ba = getConstantF32(a->getOperand(2))))
+      return std::nullopt;
+    p.wa = std::move(*wa);
+    p.wb = std::move(*wb);
+    p.sa = cast<RankedTensorType>(a->getOperand(1).getType()).getShape();
+    p.sb = cast<RankedTensorType>(b->getOperand(1).getType()).getShape();
+    p.r1 = channelRanges(p.wa, p.sa, p.la.outAxis);
+    if (p.r1.size() != static_cast<size_t>(p.sb[*p.lb.inAxis]))
+      return std::nullopt;
+    return p;
+  }
+
+  /// A dead channel of `a` (weights below 1e-6 of the layer's largest, as
+  /// batch norms with a ~0 scale leave them) whose activation maps its bias
+  /// to 0 outputs (numerically) only zeros, whatever the activation: `b`'s
+  /// weights reading it are irrelevant, and zeroing them keeps them from
+  /// setting `b`'s range.
+  void pruneDeadInputs(Operation *a, Operation *b) {
+    std::optional<Pair> p = read(a, b);
+    if (!p)
+      return;
     constexpr float kDead = 1e-6f;
-    float maxR1 = *std::max_element(r1.begin(), r1.end());
+    float maxR1 = *std::max_element(p->r1.begin(), p->r1.end());
     auto act = a->getAttrOfType<ActivationAttr>("act");
     bool clampsNegative = act && (act.getValue() == Activation::Relu ||
                                   act.getValue() == Activation::Relu6);
-    std::vector<float> keep(r1.size(), 1.0f);
+    std::vector<float> keep(p->r1.size(), 1.0f);
     bool zeroed = false;
-    for (size_t c = 0; c < r1.size(); ++c) {
-      float bias = ba ? (*ba)[c] : 0.0f;
-      if (r1[c] <= kDead * maxR1 &&
+    for (size_t c = 0; c < p->r1.size(); ++c) {
+      float bias = p->ba ? (*p->ba)[c] : 0.0f;
+      if (p->r1[c] <= kDead * maxR1 &&
           (bias == 0.0f || (clampsNegative && bias <= 0.0f))) {
         keep[c] = 0.0f;
         zeroed = true;
       }
     }
-    if (zeroed)
-      scaleAlong(*wb, sb, *lb.inAxis, keep);
-    std::vector<float> r2 = channelRanges(*wb, sb, *lb.inAxis);
+    if (!zeroed)
+      return;
+    scaleAlong(p->wb, p->sb, *p->lb.inAxis, keep);
+    setConstant(b, 1, p->wb);
+    ++numPruned;
+  }
+
+  bool equalize(Operation *a, Operation *b) {
+    std::optional<Pair> p = read(a, b);
+    if (!p)
+      return false;
+    std::vector<float> r2 = channelRanges(p->wb, p->sb, *p->lb.inAxis);
     // Channels whose weights are (nearly) zero on either side, e.g. where a
     // folded batch norm's scale is ~0 but its bias is not, are left alone:
     // equalizing them would blow up their bias. Scales are kept within
     // [1/kMaxScale, kMaxScale] for the same reason.
     constexpr float kNegligible = 1e-4f, kMaxScale = 64.0f;
-    float max1 = maxR1;
+    float max1 = *std::max_element(p->r1.begin(), p->r1.end());
     float max2 = *std::max_element(r2.begin(), r2.end());
-    std::vector<float> down(r1.size()), up(r1.size());
-    for (size_t c = 0; c < r1.size(); ++c) {
-      float s = r1[c] > kNegligible * max1 && r2[c] > kNegligible * max2
-                    ? std::sqrt(r1[c] / r2[c])
+    std::vector<float> down(r2.size()), up(r2.size());
+    for (size_t c = 0; c < r2.size(); ++c) {
+      float s = p->r1[c] > kNegligible * max1 && r2[c] > kNegligible * max2
+                    ? std::sqrt(p->r1[c] / r2[c])
                     : 1.0f;
       s = std::min(std::max(s, 1.0f / kMaxScale), kMaxScale);
       down[c] = 1.0f / s;
       up[c] = s;
     }
-    scaleAlong(*wa, sa, la.outAxis, down);
-    scaleAlong(*wb, sb, *lb.inAxis, up);
-    setConstant(a, 1, *wa);
-    if (ba) {
-      scaleAlong(*ba, {static_cast<int64_t>(ba->size())}, 0, down);
-      setConstant(a, 2, *ba);
+    scaleAlong(p->wa, p->sa, p->la.outAxis, down);
+    scaleAlong(p->wb, p->sb, *p->lb.inAxis, up);
+    setConstant(a, 1, p->wa);
+    if (p->ba) {
+      scaleAlong(*p->ba, {static_cast<int64_t>(p->ba->size())}, 0, down);
+      setConstant(a, 2, *p->ba);
     }
-    setConstant(b, 1, *wb);
+    setConstant(b, 1, p->wb);
     return true;
   }
 
@@ -162,10 +188,12 @@ struct EqualizePass : mlir::vai::impl::EqualizeBase<EqualizePass> {
         return;
       Operation *b = *a->getResult(0).getUsers().begin();
       auto lb = layoutOf(b);
-      if (lb && lb->inAxis && b->getOperand(0) == a->getResult(0) &&
-          homogeneous(a))
+      if (lb && lb->inAxis && b->getOperand(0) == a->getResult(0))
         pairs.emplace_back(a, b);
     });
+    for (auto &[a, b] : pairs)
+      pruneDeadInputs(a, b);
+    llvm::erase_if(pairs, [&](auto &p) { return !homogeneous(p.first); });
     MLIRContext *ctx = &getContext();
     for (auto &[a, b] : pairs) {
       auto act = a->getAttrOfType<ActivationAttr>("act");

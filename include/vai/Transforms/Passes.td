@@ -89,6 +89,10 @@ def Equalize : Pass<"vai-equalize"> {
     `replace-relu6` (the default, as vai_q_tensorflow's replace_relu6) it
     becomes relu, which changes the float model where activations exceed 6;
     without it such pairs are left alone. Runs `iterations` sweeps.
+    Before that, in every pair (relu6 or not), the second layer's weights
+    that read a dead channel of the first (weights below 1e-6 of its
+    largest, bias clamped to 0 by the activation: it only outputs zeros)
+    are zeroed, so they no longer set its range.
   }];
   let options = [
     Option<"iterations", "iterations", "int", "4", "Sweeps over the pairs">,
@@ -98,7 +102,8 @@ def Equalize : Pass<"vai-equalize"> {
   let dependentDialects = ["::mlir::vai::VaiDialect"];
   let statistics = [
     Statistic<"numPairs", "num-pairs", "Layer pairs equalized">,
-    Statistic<"numRelu6", "num-relu6-replaced", "relu6 replaced by relu">
+    Statistic<"numRelu6", "num-relu6-replaced", "relu6 replaced by relu">,
+    Statistic<"numPruned", "num-pruned", "Layers whose inputs from dead channels were zeroed">
   ];
 }
 
