@@ -1,4 +1,5 @@
-//===- LowerToDpu.cpp - DPU subgraphs to dpu.program -----------------------===//
+//===- LowerToDpu.cpp - DPU subgraphs to dpu.program
+//-----------------------===//
 //
 // Each DPU subgraph becomes one dpu.program (docs/compiler.md):
 // - tiling: a layer's output is cut into bands of rows (with the input rows
@@ -201,8 +202,8 @@ FailureOr<std::vector<int8_t>> quantizedConstant(FixOp fix) {
   double scale = std::ldexp(1.0, fix.getFixPoint());
   std::vector<int8_t> q(values->size());
   for (size_t i = 0; i < q.size(); ++i)
-    q[i] = static_cast<int8_t>(std::clamp<int64_t>(
-        std::llround((*values)[i] * scale), lo, hi));
+    q[i] = static_cast<int8_t>(
+        std::clamp<int64_t>(std::llround((*values)[i] * scale), lo, hi));
   return q;
 }
 
@@ -223,7 +224,8 @@ hw::Activation isaActivation(Activation a) {
 /// Lowers one DPU subgraph.
 class SubgraphLowering {
 public:
-  SubgraphLowering(const Target &t, const BankPlan &p, ArrayRef<Operation *> ops)
+  SubgraphLowering(const Target &t, const BankPlan &p,
+                   ArrayRef<Operation *> ops)
       : target(t), plan(p), ops(ops), em(p) {}
 
   LogicalResult run();
@@ -333,8 +335,8 @@ LogicalResult SubgraphLowering::planDdr() {
     int64_t off = 0;
     for (Value v : cat.getInputs()) {
       Operation *def = producer(v);
-      bool slice = def && !isAlias(def) && v.hasOneUse() &&
-                   !outputs.count(v) && !parent.count(v);
+      bool slice = def && !isAlias(def) && v.hasOneUse() && !outputs.count(v) &&
+                   !parent.count(v);
       if (slice)
         parent[v] = {out, off};
       else
@@ -359,8 +361,8 @@ LogicalResult SubgraphLowering::planDdr() {
   };
   std::vector<Interval> work;
   for (auto &[r, members] : classes) {
-    int64_t size = alignTo(
-        cast<ShapedType>(r.getType()).getNumElements(), plan.wb);
+    int64_t size =
+        alignTo(cast<ShapedType>(r.getType()).getNumElements(), plan.wb);
     bool isIn = llvm::any_of(members, [&](Value v) { return inputs.count(v); });
     bool isOut =
         llvm::any_of(members, [&](Value v) { return outputs.count(v); });
@@ -491,9 +493,10 @@ LogicalResult SubgraphLowering::lowerWindowed(Operation *op) {
   hw::Activation act = hw::Activation::None;
   int64_t actMax = 0;
   if (isConv || isDw) {
-    Activation a = isa<Conv2DOp>(op)        ? cast<Conv2DOp>(op).getAct()
-                   : isa<InnerProductOp>(op) ? cast<InnerProductOp>(op).getAct()
-                                             : cast<DepthwiseConv2DOp>(op).getAct();
+    Activation a = isa<Conv2DOp>(op) ? cast<Conv2DOp>(op).getAct()
+                   : isa<InnerProductOp>(op)
+                       ? cast<InnerProductOp>(op).getAct()
+                       : cast<DepthwiseConv2DOp>(op).getAct();
     act = isaActivation(a);
     if (a == Activation::Relu6)
       actMax = ::vai::rt::roundShift(6, -static_cast<int>(py));
@@ -540,8 +543,7 @@ LogicalResult SubgraphLowering::lowerWindowed(Operation *op) {
   // Bands of output rows.
   auto words = [&](int64_t rows) {
     // The worst band reads (rows - 1) * sh + the dilated kernel's rows.
-    int64_t inRows =
-        std::min(in.h, (rows - 1) * w.sh + w.dh * (w.kh - 1) + 1);
+    int64_t inRows = std::min(in.h, (rows - 1) * w.sh + w.dh * (w.kh - 1) + 1);
     return std::max(plan.words(inRows * in.w, in.c),
                     plan.words(rows * out.w, ocChunk));
   };
@@ -630,9 +632,8 @@ LogicalResult SubgraphLowering::lowerAdd(AddOp op) {
   FmShape s = *fmShape(op.getLhs().getType());
   int64_t pa = fixPoint(op.getLhs()), pb = fixPoint(op.getRhs());
   int64_t pm = std::max(pa, pb), py = q.output.getFixPoint();
-  auto rowsOr = bandRows(op, s.h, [&](int64_t r) {
-    return plan.words(r * s.w, s.c);
-  });
+  auto rowsOr =
+      bandRows(op, s.h, [&](int64_t r) { return plan.words(r * s.w, s.c); });
   if (failed(rowsOr))
     return failure();
   View a = readView(op.getLhs()), b = readView(op.getRhs());
@@ -718,14 +719,12 @@ dpu::ProgramOp SubgraphLowering::build(OpBuilder &b, StringRef name,
   auto entry = [&](Value v, bool in, int64_t reg, int64_t off) {
     auto fix = v.getDefiningOp<FixOp>();
     NamedAttribute fields[] = {
-        b.getNamedAttr("name",
-                       b.getStringAttr(layerName(fix->getLoc()))),
+        b.getNamedAttr("name", b.getStringAttr(layerName(fix->getLoc()))),
         b.getNamedAttr("direction", b.getStringAttr(in ? "in" : "out")),
         b.getNamedAttr("reg", b.getI64IntegerAttr(reg)),
         b.getNamedAttr("offset", b.getI64IntegerAttr(off)),
-        b.getNamedAttr("shape",
-                       b.getI64ArrayAttr(
-                           cast<ShapedType>(v.getType()).getShape())),
+        b.getNamedAttr("shape", b.getI64ArrayAttr(
+                                    cast<ShapedType>(v.getType()).getShape())),
         b.getNamedAttr("fix_point", b.getI64IntegerAttr(fix.getFixPoint()))};
     io.push_back(DictionaryAttr::get(ctx, fields));
   };

@@ -226,8 +226,8 @@ std::optional<std::string> tilingFailure(Operation *op, const Target &t) {
     return noBank(llvm::formatv("one output row needs {0} words, half a "
                                 "feature-map group holds {1}",
                                 outWords, p.fmHalfWords));
-  if (auto w = windowOf(op); w && isa<Conv2DOp, DepthwiseConv2DOp,
-                                      InnerProductOp>(op)) {
+  if (auto w = windowOf(op);
+      w && isa<Conv2DOp, DepthwiseConv2DOp, InnerProductOp>(op)) {
     bool dw = isa<DepthwiseConv2DOp>(op);
     int64_t oc = dw ? 1 : std::min(out->c, ocp);
     int64_t words = oc * w->kh * w->kw * ceilDiv(in.c, p.wb) +
@@ -320,8 +320,8 @@ void partition(func::FuncOp func, const Target &target) {
   for (Operation *op : layers) {
     groups.insert(op);
     for (Value v : op->getOperands())
-      if (Operation *p = producerLayer(v); p && onDpu.count(p) &&
-                                           onDpu[p] == onDpu[op])
+      if (Operation *p = producerLayer(v);
+          p && onDpu.count(p) && onDpu[p] == onDpu[op])
         groups.unionSets(p, op);
   }
   DenseMap<Operation *, int64_t> number;
@@ -340,8 +340,8 @@ std::string inspect(func::FuncOp func) {
   func.walk([&](Operation *op) {
     if (op == func || !isLayer(op) || op->getParentOp() != func)
       return;
-    Row r{layerName(op->getLoc()), op->getName().getStringRef().str(), "-",
-          "-", ""};
+    Row r{layerName(op->getLoc()), op->getName().getStringRef().str(), "-", "-",
+          ""};
     if (auto d = op->getAttrOfType<StringAttr>(kDeviceAttr))
       r.device = d.str();
     if (auto s = op->getAttrOfType<IntegerAttr>(kSubgraphAttr))

@@ -1,4 +1,5 @@
-//===- Passes.cpp - -vai-partition and -vai-lower-to-dpu -------------------===//
+//===- Passes.cpp - -vai-partition and -vai-lower-to-dpu
+//-------------------===//
 
 #include "vai/Backend/Passes.h"
 #include "vai/Backend/Backend.h"
