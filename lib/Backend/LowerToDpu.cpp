@@ -1,7 +1,7 @@
 //===- LowerToDpu.cpp - DPU subgraphs to dpu.program
 //-----------------------===//
 //
-// Each DPU subgraph becomes one dpu.program (docs/compiler.md):
+// Each DPU subgraph becomes one dpu.program:
 // - tiling: a layer's output is cut into bands of rows (with the input rows
 //   their windows read, the halo, loaded again for each band) that fit half
 //   a feature-map bank group; output channels are split into groups whose
@@ -51,6 +51,10 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t alignTo(int64_t a, int64_t b) { return ceilDiv(a, b) * b; }
 
 constexpr int64_t kInputReg = 2, kOutputReg = 3;
+/// Bands per layer the scheduler aims for, and their smallest height (a
+/// scheduling choice, not a hardware figure: smaller bands overlap better
+/// but reload more halo rows and pay more instruction latencies).
+constexpr int64_t kMinBands = 4, kMinBandRows = 8;
 constexpr int64_t kDdrSpace = 100; ///< access spaces >= this are DDR regs
 
 /// A byte or word range an instruction reads or writes.
@@ -280,7 +284,11 @@ FailureOr<int64_t>
 SubgraphLowering::bandRows(Operation *op, int64_t outH,
                            llvm::function_ref<int64_t(int64_t)> words) {
   // The largest band that fits (words grows with the rows).
-  int64_t lo = 0, hi = std::min(outH, hw::EncodingLimits::kMaxTileDim);
+  // Up to kMinBands bands of at least kMinBandRows rows, so that loads,
+  // compute and saves of consecutive bands overlap.
+  int64_t lo = 0,
+          hi = std::min({outH, hw::EncodingLimits::kMaxTileDim,
+                         std::max(kMinBandRows, ceilDiv(outH, kMinBands))});
   while (lo < hi) {
     int64_t mid = (lo + hi + 1) / 2;
     if (words(mid) <= plan.fmHalfWords)

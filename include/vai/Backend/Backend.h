@@ -3,7 +3,7 @@
 // The compiler proper (issue 5): which layers run on the DPU (partitioning,
 // with a reason for every CPU layer) and the lowering of each DPU subgraph to
 // a dpu.program (tiling, DDR planning, batch lanes, scheduling).
-// docs/compiler.md describes the design.
+// The design is in the comment at the top of lib/Backend/LowerToDpu.cpp.
 //
 // Partition annotations (discardable attributes on every layer op, i.e.
 // every op of the function except vai.constant, vai.fix and the return):

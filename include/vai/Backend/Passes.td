@@ -29,8 +29,8 @@ def VaiLowerToDpu : Pass<"vai-lower-to-dpu", "::mlir::ModuleOp"> {
     After -vai-partition: for each DPU subgraph N of each function, appends
     `dpu.program @subgraph_N` with the tiled, scheduled instructions and the
     attributes the xmodel emitter reads (subgraph, reg_sizes, params, io,
-    macs, cycles). The vai ops stay in the function. docs/compiler.md
-    describes tiling, DDR planning and scheduling.
+    macs, cycles). The vai ops stay in the function. The design (tiling,
+    DDR planning, scheduling) is described atop lib/Backend/LowerToDpu.cpp.
   }];
   let options = [
     Option<"targetName", "target", "std::string", "\"DPUCADF8H_ISA0\"",
