@@ -2,6 +2,7 @@
 
 #include "vai/InitAll.h"
 
+#include "vai/Backend/Passes.h"
 #include "vai/Dialect/Dpu/DpuDialect.h"
 #include "vai/Dialect/Dpu/Passes.h"
 #include "vai/Dialect/Vai/VaiDialect.h"
@@ -30,4 +31,5 @@ void vai::loadAllDialects(mlir::MLIRContext &context) {
 void vai::registerAllPasses() {
   mlir::vai::registerVaiPasses();
   mlir::dpu::registerDpuPasses();
+  vai::backend::registerBackendPasses();
 }

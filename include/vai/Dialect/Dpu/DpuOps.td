@@ -28,6 +28,14 @@ def Dpu_ProgramOp : Op<Dpu_Dialect, "program", [IsolatedFromAbove,
     of each compute instruction fit its input tile, and `dpu.end` is the
     last instruction and appears once.
 
+    `-vai-lower-to-dpu` also sets, for the xmodel emitter: `subgraph` (the
+    `vai.subgraph` number of its layers), `reg_sizes` (bytes of reg 0 =
+    parameters, reg 1 = workspace per lane, then each I/O reg per lane),
+    `params` (the reg-0 blob, tensor<Kxi8>), `io` (one dictionary per
+    input/output tensor: `name`, `direction` "in"/"out", `reg`, `offset`,
+    `shape` = NHWC of one lane, `fix_point`), `macs` (per run of all batch
+    lanes) and `cycles` (modeled, vai::isa::schedule).
+
     ```mlir
     dpu.program @subgraph_0 target "DPUCADF8H_ISA0" {
       dpu.load ddr <2, 0> -> bank <0, 0> shape [8, 8, 3] strides [24, 3] notify <conv>
@@ -36,7 +44,22 @@ def Dpu_ProgramOp : Op<Dpu_Dialect, "program", [IsolatedFromAbove,
     }
     ```
   }];
-  let arguments = (ins SymbolNameAttr:$sym_name, StrAttr:$target);
+  let arguments = (ins SymbolNameAttr:$sym_name, StrAttr:$target,
+      // Set by -vai-lower-to-dpu for the xmodel emitter (all optional):
+      // the subgraph number (vai.subgraph of its layers);
+      OptionalAttr<I64Attr>:$subgraph,
+      // bytes per lane of reg 0 (parameters, shared), reg 1 (workspace) and
+      // each I/O reg 2, 3, ... in order;
+      OptionalAttr<DenseI64ArrayAttr>:$reg_sizes,
+      // the whole reg-0 blob (tensor<Kxi8>: weights OHWI and biases as the
+      // program's LOADs read them);
+      OptionalAttr<ElementsAttr>:$params,
+      // one DictionaryAttr per input/output tensor: {name, direction =
+      // "in"|"out", reg, offset, shape (NHWC of one lane), fix_point};
+      OptionalAttr<ArrayAttr>:$io,
+      // multiply-accumulates per run of all lanes, modeled cycles per run.
+      OptionalAttr<I64Attr>:$macs,
+      OptionalAttr<I64Attr>:$cycles);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name `target` $target attr-dict-with-keyword $body";
   let hasRegionVerifier = 1;
