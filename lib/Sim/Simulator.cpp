@@ -5,7 +5,7 @@
 // statement of it for the interpreter and the simulator). CONV runs through
 // the exact int8 oneDNN convolution with the lanes as the batch dimension;
 // prepared convolutions are cached by geometry and weight bytes, so running
-// a program again (the next batch) does not repack its weights.
+// a program again (the next batch) does not repack its weights (ConvCache).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,7 +18,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <mutex>
 #include <new>
+#include <type_traits>
 #include <unordered_map>
 #include <variant>
 
@@ -32,8 +34,6 @@ int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 /// Sums of more than this many int8 x int8 products can leave int32 (|x*w|
 /// <= 2^14); such convolutions run in int64 loops instead of oneDNN.
 constexpr int64_t kMaxInt32Terms = (int64_t(1) << 17) - 1;
-/// Bytes of cached convolution keys (weights) before the cache is emptied.
-constexpr size_t kMaxCacheBytes = size_t(256) << 20;
 
 rt::Activation toRt(isa::Activation a) {
   switch (a) {
@@ -185,6 +185,66 @@ vai::sim::modelTiming(const std::vector<isa::Instruction> &program,
 }
 
 //===----------------------------------------------------------------------===//
+// ConvCache
+//===----------------------------------------------------------------------===//
+
+struct ConvCache::Impl {
+  size_t maxBytes;
+  mutable std::mutex mutex;
+  std::unordered_map<std::string, std::shared_ptr<const rt::Conv2D>> map;
+  size_t bytes = 0, hits = 0, misses = 0;
+
+  /// The prepared convolution of geometry `g` with OHWI weights `w`.
+  std::shared_ptr<const rt::Conv2D> get(const rt::ConvGeometry &g,
+                                        const std::vector<int8_t> &w) {
+    static_assert(std::has_unique_object_representations_v<rt::ConvGeometry>,
+                  "the key uses the bytes of ConvGeometry");
+    std::string key(sizeof(g), '\0');
+    std::memcpy(key.data(), &g, sizeof(g));
+    key.append(reinterpret_cast<const char *>(w.data()), w.size());
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = map.find(key);
+      if (it != map.end()) {
+        ++hits;
+        return it->second;
+      }
+      ++misses;
+    }
+    // Prepared outside the lock: two threads may both prepare the same
+    // convolution; the first one stored wins.
+    auto conv = std::make_shared<const rt::Conv2D>(g, w.data());
+    std::lock_guard<std::mutex> lock(mutex);
+    if (bytes + key.size() > maxBytes) {
+      map.clear();
+      bytes = 0;
+    }
+    size_t size = key.size();
+    auto [it, inserted] = map.emplace(std::move(key), conv);
+    if (inserted)
+      bytes += size;
+    return it->second;
+  }
+};
+
+ConvCache::ConvCache(size_t maxBytes) : impl(std::make_unique<Impl>()) {
+  impl->maxBytes = maxBytes;
+}
+ConvCache::~ConvCache() = default;
+size_t ConvCache::size() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->map.size();
+}
+size_t ConvCache::hits() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->hits;
+}
+size_t ConvCache::misses() const {
+  std::lock_guard<std::mutex> lock(impl->mutex);
+  return impl->misses;
+}
+
+//===----------------------------------------------------------------------===//
 // Machine
 //===----------------------------------------------------------------------===//
 
@@ -194,8 +254,7 @@ struct Machine::Impl {
   std::vector<std::vector<Memory>> mem;
   /// ddr[reg][lane]; reg 0 uses lane 0 only.
   std::vector<std::vector<Binding>> ddr;
-  std::unordered_map<std::string, std::shared_ptr<const rt::Conv2D>> convCache;
-  size_t convCacheBytes = 0;
+  std::shared_ptr<ConvCache> convCache;
 
   // The instruction being executed and the INITs in effect.
   int64_t index = 0;
@@ -204,7 +263,8 @@ struct Machine::Impl {
   isa::DwInit dwCfg;
   isa::PoolInit poolCfg;
 
-  explicit Impl(const MachineDesc &d) : desc(d) {
+  Impl(const MachineDesc &d, std::shared_ptr<ConvCache> cache)
+      : desc(d), convCache(std::move(cache)) {
     mem.resize(d.bankGroups.size());
     for (size_t g = 0; g < d.bankGroups.size(); ++g) {
       const BankGroupDesc &bg = d.bankGroups[g];
@@ -419,24 +479,6 @@ struct Machine::Impl {
     checkBlock("bias", {weightGroup, biasAddr}, 1, outCh, true);
   }
 
-  std::shared_ptr<const rt::Conv2D> prepared(const rt::ConvGeometry &g,
-                                             const std::vector<int8_t> &w) {
-    std::string key(sizeof(g), '\0');
-    std::memcpy(key.data(), &g, sizeof(g));
-    key.append(reinterpret_cast<const char *>(w.data()), w.size());
-    auto it = convCache.find(key);
-    if (it != convCache.end())
-      return it->second;
-    auto conv = std::make_shared<const rt::Conv2D>(g, w.data());
-    if (convCacheBytes + key.size() > kMaxCacheBytes) {
-      convCache.clear();
-      convCacheBytes = 0;
-    }
-    convCacheBytes += key.size();
-    convCache.emplace(std::move(key), conv);
-    return conv;
-  }
-
   void step(const isa::Conv &c) {
     const isa::ConvInit &cfg = convCfg;
     const int64_t kernel = cfg.kernelH * cfg.kernelW;
@@ -458,7 +500,7 @@ struct Machine::Impl {
     rt::Requant rq = requant(cfg);
     if (c.inChannels * kernel <= kMaxInt32Terms) {
       std::vector<int32_t> acc(y.size());
-      prepared(g, w)->run(x.data(), acc.data());
+      convCache->impl->get(g, w)->run(x.data(), acc.data());
       rt::convRequant(acc.data(), bias.data(), int(cfg.shiftBias), rq, y.data(),
                       outer, g.oc);
     } else {
@@ -645,15 +687,18 @@ struct Machine::Impl {
   }
 };
 
-Machine::Machine(const MachineDesc &desc)
-    : impl(std::make_unique<Impl>(desc)) {}
+Machine::Machine(const MachineDesc &desc, std::shared_ptr<ConvCache> cache)
+    : impl(std::make_unique<Impl>(desc, std::move(cache))) {}
 Machine::~Machine() = default;
 
-Result<std::unique_ptr<Machine>> Machine::create(const MachineDesc &desc) {
+Result<std::unique_ptr<Machine>>
+Machine::create(const MachineDesc &desc, std::shared_ptr<ConvCache> cache) {
   if (auto why = desc.check())
     return Error{"bad machine description: " + *why};
   try {
-    return std::unique_ptr<Machine>(new Machine(desc));
+    if (!cache)
+      cache = std::make_shared<ConvCache>();
+    return std::unique_ptr<Machine>(new Machine(desc, std::move(cache)));
   } catch (const std::bad_alloc &) {
     return Error{"out of memory allocating the bank memories"};
   }
@@ -738,4 +783,4 @@ void Machine::fillBanks(int8_t value) {
       std::memset(copy.data(), value, copy.size);
 }
 
-size_t Machine::cachedConvolutions() const { return impl->convCache.size(); }
+ConvCache &Machine::convCache() const { return *impl->convCache; }

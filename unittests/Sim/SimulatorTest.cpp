@@ -584,15 +584,17 @@ TEST(Sim, ConvCacheAcrossRuns) {
       End{}};
   ASSERT_RUNS(hs.run(p));
   std::vector<uint8_t> first = hs.buf(3, 2);
-  EXPECT_EQ(hs.m->cachedConvolutions(), 1u);
+  EXPECT_EQ(hs.m->convCache().size(), 1u);
   hs.buf(3, 2).assign(first.size(), 0);
   ASSERT_RUNS(hs.run(p));
-  EXPECT_EQ(hs.m->cachedConvolutions(), 1u);
+  EXPECT_EQ(hs.m->convCache().size(), 1u);
+  EXPECT_EQ(hs.m->convCache().hits(), 1u);
   EXPECT_EQ(hs.buf(3, 2), first);
   // New weights: a new prepared convolution, and a different result.
   hs.params[wOff] = int8_t(hs.params[wOff] + 1);
   ASSERT_RUNS(hs.run(p));
-  EXPECT_EQ(hs.m->cachedConvolutions(), 2u);
+  EXPECT_EQ(hs.m->convCache().size(), 2u);
+  EXPECT_NE(hs.buf(3, 2), first);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1028,9 +1030,11 @@ TEST(Sim, EightThreadsGiveIdenticalResults) {
                                            std::vector<uint8_t>(outBytes)));
   std::vector<std::string> errors(8);
   std::vector<std::thread> threads;
+  // Threads 4-7 share one cache of prepared convolutions.
+  auto shared = std::make_shared<ConvCache>();
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&, t] {
-      auto m = Machine::create(desc);
+      auto m = Machine::create(desc, t >= 4 ? shared : nullptr);
       if (!m) {
         errors[t] = m.error().str();
         return;
@@ -1051,6 +1055,8 @@ TEST(Sim, EightThreadsGiveIdenticalResults) {
     EXPECT_EQ(errors[t], "") << t;
     EXPECT_EQ(out[t], out[0]) << "thread " << t;
   }
+  EXPECT_EQ(shared->size(), 1u);
+  EXPECT_EQ(shared->hits() + shared->misses(), 4u * 3 * tc.tiles);
   // And thread 0's result is the reference.
   std::vector<int8_t> w(params.begin(), params.begin() + tc.oc * tc.ic),
       b(params.begin() + tc.oc * tc.ic, params.end());
@@ -1101,21 +1107,21 @@ TEST(Sim, ConvThroughput) {
       save(kVB1, 0, 3, 0, c.h, c.w, c.oc, c.w * c.oc, c.oc),
       End{}};
   ASSERT_RUNS(hs.run(p)); // warm-up: prepares the convolution
-  const int reps = 5;
-  auto t0 = std::chrono::steady_clock::now();
+  // The best of a few runs (the machine is shared with other jobs).
+  double best = 1e9;
   RunStats stats;
-  for (int i = 0; i < reps; ++i) {
+  for (int i = 0; i < 5; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
     auto r = hs.run(p);
     ASSERT_TRUE(bool(r));
+    best = std::min(best, std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - t0)
+                              .count());
     stats = *r;
   }
-  double s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-          .count() /
-      reps;
   std::printf("[ sim ] 3x3 conv 56x56x64->64 batch 4: %.2f ms per run, %.1f "
               "GMAC/s; modeled %lld cycles, %.1f fps, MAC utilisation %.2f\n",
-              s * 1e3, double(stats.macs) / s * 1e-9,
+              best * 1e3, double(stats.macs) / best * 1e-9,
               (long long)stats.totalCycles, stats.fps, stats.macUtilisation);
   T4 want = refConv(x[3], w, b, c.cfg, 15, c.oc);
   expectEq(hs.output(3, 3, c.h, c.w, c.oc), want, "lane 3");

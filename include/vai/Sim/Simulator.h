@@ -87,10 +87,35 @@ struct RunStats {
   double macUtilisation = 0; ///< macs / (totalCycles * peakMacsPerCycle)
 };
 
+/// Prepared convolutions (weights repacked for the CPU), keyed by geometry
+/// and weight bytes, so that running a program again (the next batch) or on
+/// another Machine does not prepare them again. Thread-safe: Machines on
+/// several threads may share one cache. Holds at most about `maxBytes` of
+/// keys (weights) and is emptied when full.
+class ConvCache {
+public:
+  explicit ConvCache(size_t maxBytes = size_t(256) << 20);
+  ~ConvCache();
+  ConvCache(const ConvCache &) = delete;
+  ConvCache &operator=(const ConvCache &) = delete;
+  /// Prepared convolutions held.
+  size_t size() const;
+  /// How many lookups found a prepared convolution / prepared a new one.
+  size_t hits() const;
+  size_t misses() const;
+
+private:
+  friend class Machine;
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
 class Machine {
 public:
   /// The description must pass MachineDesc::check() (create() checks it).
-  static Result<std::unique_ptr<Machine>> create(const MachineDesc &desc);
+  /// Without a `cache` the machine makes its own.
+  static Result<std::unique_ptr<Machine>>
+  create(const MachineDesc &desc, std::shared_ptr<ConvCache> cache = nullptr);
   ~Machine();
   Machine(const Machine &) = delete;
   Machine &operator=(const Machine &) = delete;
@@ -120,12 +145,11 @@ public:
   /// Fills the whole memory of every group and lane with `value`.
   void fillBanks(int8_t value);
 
-  /// Prepared convolutions are cached across runs by geometry and weights;
-  /// how many are held.
-  size_t cachedConvolutions() const;
+  /// The cache of prepared convolutions this machine uses.
+  ConvCache &convCache() const;
 
 private:
-  explicit Machine(const MachineDesc &desc);
+  Machine(const MachineDesc &desc, std::shared_ptr<ConvCache> cache);
   struct Impl;
   std::unique_ptr<Impl> impl;
 };
