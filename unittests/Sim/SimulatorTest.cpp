@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "vai/Sim/Simulator.h"
+#include "Isa0.h"
 
 #include <gtest/gtest.h>
 
@@ -20,43 +20,14 @@
 using namespace vai;
 using namespace vai::isa;
 using namespace vai::sim;
+using namespace vai::sim::test;
 
 namespace {
 
 constexpr uint32_t kLoad = 1u << unsigned(Engine::Load);
 constexpr uint32_t kSave = 1u << unsigned(Engine::Save);
 constexpr uint32_t kConv = 1u << unsigned(Engine::Conv);
-constexpr int64_t kWb = 16;
 constexpr int64_t kVB0 = 0, kVB1 = 1, kVB2 = 2, kCONVW = 3;
-
-// DPUCADF8H_ISA0's figures as lib/Target reports them (copied, as
-// unittests/ISA does: the Target test checks the figures themselves).
-MachineDesc isa0(int64_t lanes = 4) {
-  MachineDesc d;
-  for (const char *name : {"VB0", "VB1", "VB2"})
-    d.bankGroups.push_back({name, 8, kWb, 8192, false});
-  d.bankGroups.push_back({"CONVW", 16, kWb, 8192, true});
-  d.lanes = lanes;
-  TimingParams &t = d.timing;
-  t.convICP = 16;
-  t.convOCP = 16;
-  t.convPP = 8;
-  t.dwCP = 64;
-  t.dwPP = 4;
-  t.poolCP = 16;
-  t.poolPP = 2;
-  t.eltwiseCP = 16;
-  t.eltwisePP = 2;
-  t.loadCP = t.saveCP = 16;
-  t.loadBytesPerCycle = t.saveBytesPerCycle = 64;
-  t.loadLatency = t.saveLatency = 40;
-  t.convLatency = 16;
-  t.dwLatency = 12;
-  t.poolLatency = 8;
-  t.eltwiseLatency = 8;
-  d.clockMHz = 300;
-  return d;
-}
 
 //===----------------------------------------------------------------------===//
 // The reference: docs/isa.md's formulas in plain int64 loops.
