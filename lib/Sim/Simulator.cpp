@@ -530,7 +530,8 @@ struct Machine::Impl {
                   continue;
                 const int8_t *xp = x + ((n * g.ih + iy) * g.iw + ix) * g.ic;
                 const int8_t *wp = w + ((o * g.kh + ky) * g.kw + kx) * g.ic;
-                int64_t part = 0;
+                // One kernel position: at most 8192 products, int32 is exact.
+                int32_t part = 0;
                 for (int64_t i = 0; i < g.ic; ++i)
                   part += int32_t(xp[i]) * int32_t(wp[i]);
                 acc += part;

@@ -144,6 +144,19 @@ T4 refPool(const T4 &x, const PoolInit &cfg, uint32_t edge) {
   return out;
 }
 
+T4 refEltwise(const T4 &a, const T4 &b, const Eltwise &e) {
+  T4 out(a.h, a.w, a.c);
+  for (size_t i = 0; i < out.v.size(); ++i) {
+    int64_t acc = int64_t(a.v[i]) * (int64_t(1) << e.shiftA) +
+                  int64_t(b.v[i]) * (int64_t(1) << e.shiftB);
+    int64_t y = rshift(acc, e.shiftOut);
+    if (e.relu)
+      y = std::max<int64_t>(y, 0);
+    out.v[i] = int8_t(sat(y));
+  }
+  return out;
+}
+
 //===----------------------------------------------------------------------===//
 // Test harness: DDR buffers, program builders.
 //===----------------------------------------------------------------------===//
@@ -705,15 +718,7 @@ TEST(Sim, Eltwise) {
         save(e.out.group, e.out.addr, 3, 0, h, w, ch, w * ch, ch), End{}};
     ASSERT_RUNS(hs.run(p));
     for (int64_t l = 0; l < hs.lanes(); ++l) {
-      T4 want(h, w, ch);
-      for (size_t i = 0; i < want.v.size(); ++i) {
-        int64_t acc = int64_t(a[l].v[i]) * (1 << e.shiftA) +
-                      int64_t(b[l].v[i]) * (1 << e.shiftB);
-        int64_t y = rshift(acc, e.shiftOut);
-        if (e.relu)
-          y = std::max<int64_t>(y, 0);
-        want.v[i] = int8_t(sat(y));
-      }
+      T4 want = refEltwise(a[l], b[l], e);
       expectEq(hs.output(3, l, h, w, ch), want, "lane " + std::to_string(l));
       // The output tile's padding bytes (channels 20-31 of each pixel) are 0.
       std::vector<int8_t> bank = hs.m->bankBytes(e.out.group, l);
@@ -721,6 +726,107 @@ TEST(Sim, Eltwise) {
         for (int64_t k = ch; k < 2 * kWb; ++k)
           ASSERT_EQ(bank[(e.out.addr + px * 2) * kWb + k], 0);
     }
+  }
+}
+
+// A small network through every engine, with a spill through the workspace
+// (reg 1): conv+relu, max pool, depthwise, residual add+relu, global
+// average pool; checked against the chained references.
+TEST(Sim, SmallNetworkThroughEveryEngine) {
+  const int64_t h = 10, w = 10, ic = 16, c = 24;
+  Harness hs;
+  std::mt19937 rng(750);
+  ConvInit conv = convInit(3, 1, 1, 1, Activation::Relu);
+  conv.shiftCut = 10;
+  conv.shiftBias = 6;
+  DwInit dw;
+  static_cast<WindowConfig &>(dw) = convInit(3, 1, 1, 1, Activation::None);
+  dw.shiftCut = 6;
+  dw.shiftBias = 4;
+  std::vector<int8_t> cw = randomBytes(c * 9 * ic, rng),
+                      cb = randomBytes(c, rng), dwW = randomBytes(9 * c, rng),
+                      dwB = randomBytes(c, rng);
+  int64_t cwOff = hs.addParams(cw), cbOff = hs.addParams(cb),
+          dwOff = hs.addParams(dwW), dbOff = hs.addParams(dwB);
+  std::vector<T4> x;
+  for (int64_t l = 0; l < hs.lanes(); ++l) {
+    x.push_back(randomT4(h, w, ic, rng));
+    hs.setInput(2, l, x.back().v);
+    hs.buf(1, l).assign(h * w * c, 0);
+    hs.buf(3, l).assign(c, 0);
+  }
+  const int64_t cwWords = words(c * 9, ic), cbAddr = cwWords,
+                dwAddr = cbAddr + words(1, c), dbAddr = dwAddr + words(9, c);
+  PoolInit maxp;
+  maxp.kernelH = maxp.kernelW = 2;
+  maxp.strideH = maxp.strideW = 2;
+  PoolInit avgp; // 5x5: mul 10, shift 8 (docs/quantization.md's table)
+  avgp.kind = PoolKind::Avg;
+  avgp.kernelH = avgp.kernelW = 5;
+  avgp.mul = 10;
+  avgp.shift = 8;
+  Conv cv;
+  cv.in = {{kVB0, 0}, h, w};
+  cv.out = {{kVB1, 0}, h, w};
+  cv.inChannels = ic;
+  cv.outChannels = c;
+  cv.weightGroup = kCONVW;
+  cv.biasAddr = cbAddr;
+  cv.edge = 15;
+  Pool mp;
+  mp.in = {{kVB2, 0}, h, w};
+  mp.out = {{kVB0, 2000}, 5, 5};
+  mp.channels = c;
+  DwConv dc;
+  dc.in = {{kVB0, 2000}, 5, 5};
+  dc.out = {{kVB1, 3000}, 5, 5};
+  dc.channels = c;
+  dc.weightGroup = kCONVW;
+  dc.weightAddr = dwAddr;
+  dc.biasAddr = dbAddr;
+  dc.edge = 15;
+  Eltwise add;
+  add.a = {kVB0, 2000};
+  add.b = {kVB1, 3000};
+  add.out = {kVB2, 5000};
+  add.rows = add.cols = 5;
+  add.channels = c;
+  add.shiftA = 1;
+  add.shiftOut = 1;
+  add.relu = true;
+  Pool ap;
+  ap.in = {{kVB2, 5000}, 5, 5};
+  ap.out = {{kVB0, 6000}, 1, 1};
+  ap.channels = c;
+  std::vector<Instruction> p = {
+      load(0, cwOff, kCONVW, 0, c, 9, ic, 9 * ic, ic),
+      load(0, cbOff, kCONVW, cbAddr, 1, 1, c, 0, 0),
+      load(0, dwOff, kCONVW, dwAddr, 1, 9, c, 9 * c, c),
+      load(0, dbOff, kCONVW, dbAddr, 1, 1, c, 0, 0),
+      load(2, 0, kVB0, 0, h, w, ic, w * ic, ic),
+      conv,
+      cv,
+      save(kVB1, 0, 1, 0, h, w, c, w * c, c),
+      load(1, 0, kVB2, 0, h, w, c, w * c, c),
+      maxp,
+      mp,
+      dw,
+      dc,
+      add,
+      avgp,
+      ap,
+      save(kVB0, 6000, 3, 0, 1, 1, c, 0, c),
+      End{}};
+  ASSERT_RUNS(hs.run(p));
+  for (int64_t l = 0; l < hs.lanes(); ++l) {
+    T4 y1 = refConv(x[l], cw, cb, conv, 15, c);
+    T4 y2 = refPool(y1, maxp, 0);
+    T4 y3 = refConv(y2, dwW, dwB, dw, 15, c, /*depthwise=*/true);
+    T4 y4 = refEltwise(y2, y3, add);
+    T4 y5 = refPool(y4, avgp, 0);
+    expectEq(hs.output(3, l, 1, 1, c), y5, "lane " + std::to_string(l));
+    expectEq(hs.output(1, l, h, w, c), y1,
+             "spilled conv, lane " + std::to_string(l));
   }
 }
 
