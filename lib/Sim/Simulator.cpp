@@ -196,12 +196,12 @@ struct ConvCache::Impl {
 
   /// The prepared convolution of geometry `g` with OHWI weights `w`.
   std::shared_ptr<const rt::Conv2D> get(const rt::ConvGeometry &g,
-                                        const std::vector<int8_t> &w) {
+                                        const int8_t *w, size_t bytes) {
     static_assert(std::has_unique_object_representations_v<rt::ConvGeometry>,
                   "the key uses the bytes of ConvGeometry");
     std::string key(sizeof(g), '\0');
     std::memcpy(key.data(), &g, sizeof(g));
-    key.append(reinterpret_cast<const char *>(w.data()), w.size());
+    key.append(reinterpret_cast<const char *>(w), bytes);
     {
       std::lock_guard<std::mutex> lock(mutex);
       auto it = map.find(key);
@@ -213,7 +213,7 @@ struct ConvCache::Impl {
     }
     // Prepared outside the lock: two threads may both prepare the same
     // convolution; the first one stored wins.
-    auto conv = std::make_shared<const rt::Conv2D>(g, w.data());
+    auto conv = std::make_shared<const rt::Conv2D>(g, w);
     std::lock_guard<std::mutex> lock(mutex);
     if (bytes + key.size() > maxBytes) {
       map.clear();
@@ -407,28 +407,42 @@ struct Machine::Impl {
   void step(const isa::PoolInit &c) { poolCfg = c; }
   void step(const isa::End &) {}
 
-  /// Input tiles of every lane as one dense [lanes, rows, cols, channels].
-  std::vector<int8_t> gatherLanes(const isa::Tile &t, int64_t channels) {
+  // Scratch buffers, kept across instructions: fresh multi-megabyte
+  // allocations cost a page fault per page on every instruction.
+  std::vector<int8_t> bufIn, bufOut, bufW, bufB;
+  std::vector<int32_t> bufAcc;
+  template <typename T> static T *grow(std::vector<T> &v, int64_t n) {
+    if (v.size() < size_t(n))
+      v.resize(size_t(n));
+    return v.data();
+  }
+
+  /// Input tiles of every lane as one dense [lanes, rows, cols, channels]
+  /// (in bufIn).
+  const int8_t *gatherLanes(const isa::Tile &t, int64_t channels) {
     int64_t per = t.rows * t.cols * channels;
-    std::vector<int8_t> dense(size_t(per * lanes()));
+    int8_t *dense = grow(bufIn, per * lanes());
     for (int64_t lane = 0; lane < lanes(); ++lane)
       unpackTile(bank(t.bank.group, lane, t.bank.addr), t.rows * t.cols,
-                 channels, wordBytes(t.bank.group), dense.data() + lane * per);
+                 channels, wordBytes(t.bank.group), dense + lane * per);
     return dense;
   }
-  void scatterLanes(const std::vector<int8_t> &dense, const isa::Tile &t,
-                    int64_t channels) {
+  /// A dense output of all lanes (bufOut, of `outer * channels` bytes).
+  int8_t *outputBuffer(int64_t outer, int64_t channels) {
+    return grow(bufOut, outer * channels);
+  }
+  void scatterLanes(const isa::Tile &t, int64_t channels) {
     int64_t per = t.rows * t.cols * channels;
     for (int64_t lane = 0; lane < lanes(); ++lane)
-      packTile(dense.data() + lane * per, t.rows * t.cols, channels,
+      packTile(bufOut.data() + lane * per, t.rows * t.cols, channels,
                wordBytes(t.bank.group), bank(t.bank.group, lane, t.bank.addr));
   }
-  /// `pixels` x `channels` parameters at `addr` of the weight group.
-  std::vector<int8_t> params(int64_t group, int64_t addr, int64_t pixels,
-                             int64_t channels) {
-    std::vector<int8_t> dense(size_t(pixels * channels));
-    unpackTile(bank(group, 0, addr), pixels, channels, wordBytes(group),
-               dense.data());
+  /// `pixels` x `channels` parameters at `addr` of the weight group, dense
+  /// in `buf`.
+  const int8_t *params(int64_t group, int64_t addr, int64_t pixels,
+                       int64_t channels, std::vector<int8_t> &buf) {
+    int8_t *dense = grow(buf, pixels * channels);
+    unpackTile(bank(group, 0, addr), pixels, channels, wordBytes(group), dense);
     return dense;
   }
 
@@ -490,23 +504,23 @@ struct Machine::Impl {
     g.oc = c.outChannels;
     g.dilH = cfg.dilationH;
     g.dilW = cfg.dilationW;
-    std::vector<int8_t> x = gatherLanes(c.in, c.inChannels);
-    std::vector<int8_t> w = params(c.weightGroup, c.weightAddr,
-                                   c.outChannels * kernel, c.inChannels);
-    std::vector<int8_t> bias =
-        params(c.weightGroup, c.biasAddr, 1, c.outChannels);
+    const int8_t *x = gatherLanes(c.in, c.inChannels);
+    const int64_t wBytes = c.outChannels * kernel * c.inChannels;
+    const int8_t *w = params(c.weightGroup, c.weightAddr,
+                             c.outChannels * kernel, c.inChannels, bufW);
+    const int8_t *bias =
+        params(c.weightGroup, c.biasAddr, 1, c.outChannels, bufB);
     const int64_t outer = g.n * g.oh * g.ow;
-    std::vector<int8_t> y(size_t(outer * g.oc));
+    int8_t *y = outputBuffer(outer, g.oc);
     rt::Requant rq = requant(cfg);
     if (c.inChannels * kernel <= kMaxInt32Terms) {
-      std::vector<int32_t> acc(y.size());
-      convCache->impl->get(g, w)->run(x.data(), acc.data());
-      rt::convRequant(acc.data(), bias.data(), int(cfg.shiftBias), rq, y.data(),
-                      outer, g.oc);
+      int32_t *acc = grow(bufAcc, outer * g.oc);
+      convCache->impl->get(g, w, size_t(wBytes))->run(x, acc);
+      rt::convRequant(acc, bias, int(cfg.shiftBias), rq, y, outer, g.oc);
     } else {
-      convInt64(g, x.data(), w.data(), bias.data(), cfg, rq, y.data());
+      convInt64(g, x, w, bias, cfg, rq, y);
     }
-    scatterLanes(y, c.out, c.outChannels);
+    scatterLanes(c.out, c.outChannels);
   }
 
   /// docs/isa.md's CONV sum in int64, for reductions too long for int32.
@@ -550,18 +564,19 @@ struct Machine::Impl {
                  c.weightAddr, c.biasAddr, kernel, c.channels);
     rt::ConvGeometry g = geometry(cfg, c.in, c.out, c.edge);
     const int64_t ch = c.channels;
-    std::vector<int8_t> x = gatherLanes(c.in, ch);
-    std::vector<int8_t> w = params(c.weightGroup, c.weightAddr, kernel, ch);
-    std::vector<int8_t> bias = params(c.weightGroup, c.biasAddr, 1, ch);
+    const int8_t *x = gatherLanes(c.in, ch);
+    const int8_t *w = params(c.weightGroup, c.weightAddr, kernel, ch, bufW);
+    const int8_t *bias = params(c.weightGroup, c.biasAddr, 1, ch, bufB);
     const int64_t outer = g.n * g.oh * g.ow;
     // At most 16 x 16 products of |x*w| <= 2^14: int32 is exact.
-    std::vector<int32_t> acc(size_t(outer * ch), 0);
+    int32_t *acc = grow(bufAcc, outer * ch);
+    std::fill(acc, acc + outer * ch, 0);
     const int64_t dh = cfg.dilationH, dw = cfg.dilationW;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int64_t n = 0; n < g.n; ++n)
       for (int64_t oy = 0; oy < g.oh; ++oy)
         for (int64_t ox = 0; ox < g.ow; ++ox) {
-          int32_t *a = acc.data() + ((n * g.oh + oy) * g.ow + ox) * ch;
+          int32_t *a = acc + ((n * g.oh + oy) * g.ow + ox) * ch;
           for (int64_t ky = 0; ky < g.kh; ++ky) {
             int64_t iy = oy * g.strideH - g.padTop + ky * dh;
             if (iy < 0 || iy >= g.ih)
@@ -570,17 +585,16 @@ struct Machine::Impl {
               int64_t ix = ox * g.strideW - g.padLeft + kx * dw;
               if (ix < 0 || ix >= g.iw)
                 continue;
-              const int8_t *xp = x.data() + ((n * g.ih + iy) * g.iw + ix) * ch;
-              const int8_t *wp = w.data() + (ky * g.kw + kx) * ch;
+              const int8_t *xp = x + ((n * g.ih + iy) * g.iw + ix) * ch;
+              const int8_t *wp = w + (ky * g.kw + kx) * ch;
               for (int64_t i = 0; i < ch; ++i)
                 a[i] += int32_t(xp[i]) * int32_t(wp[i]);
             }
           }
         }
-    std::vector<int8_t> y(size_t(outer * ch));
-    rt::convRequant(acc.data(), bias.data(), int(cfg.shiftBias), requant(cfg),
-                    y.data(), outer, ch);
-    scatterLanes(y, c.out, ch);
+    rt::convRequant(acc, bias, int(cfg.shiftBias), requant(cfg),
+                    outputBuffer(outer, ch), outer, ch);
+    scatterLanes(c.out, ch);
   }
 
   void step(const isa::Pool &p) {
@@ -609,13 +623,13 @@ struct Machine::Impl {
     rq.shift = int(cfg.shift); // negative: a left shift (roundShift)
     rq.lo = desc.activationMin;
     rq.hi = desc.activationMax;
-    std::vector<int8_t> x = gatherLanes(p.in, p.channels);
-    std::vector<int8_t> y(size_t(g.n * g.oh * g.ow * g.c));
+    const int8_t *x = gatherLanes(p.in, p.channels);
+    int8_t *y = outputBuffer(g.n * g.oh * g.ow, g.c);
     if (cfg.kind == isa::PoolKind::Avg)
-      rt::avgPool2DInt(g, x.data(), cfg.mul, rq, y.data());
+      rt::avgPool2DInt(g, x, cfg.mul, rq, y);
     else
-      maxPoolInt(g, x.data(), rq, y.data());
-    scatterLanes(y, p.out, p.channels);
+      maxPoolInt(g, x, rq, y);
+    scatterLanes(p.out, p.channels);
   }
 
   /// Max over the window's positions inside the tile, then the shift.
