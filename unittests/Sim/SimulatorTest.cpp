@@ -289,10 +289,18 @@ RunStats checkConv(ConvCase c, uint32_t seed) {
   std::vector<int8_t> w = randomBytes((c.depthwise ? 1 : oc) * kk * c.ic, rng);
   std::vector<int8_t> b = randomBytes(oc, rng);
   int64_t wOff = hs.addParams(w), bOff = hs.addParams(b);
+  // The LOAD brings whole words: channels ic and up are garbage in the
+  // input tile's padding bytes, which the CONV must ignore.
+  const int64_t lc = (c.ic + kWb - 1) / kWb * kWb;
   std::vector<T4> x;
   for (int64_t l = 0; l < hs.lanes(); ++l) {
-    x.push_back(randomT4(c.h, c.w, c.ic, rng));
-    hs.setInput(2, l, x.back().v);
+    T4 full = randomT4(c.h, c.w, lc, rng);
+    x.emplace_back(c.h, c.w, c.ic);
+    for (int64_t y = 0; y < c.h; ++y)
+      for (int64_t xx = 0; xx < c.w; ++xx)
+        for (int64_t k = 0; k < c.ic; ++k)
+          x.back().at(y, xx, k) = full.at(y, xx, k);
+    hs.setInput(2, l, full.v);
   }
   T4 want0 = refConv(x[0], w, b, c.cfg, c.edge, oc, c.depthwise);
   for (int64_t l = 0; l < hs.lanes(); ++l)
@@ -304,7 +312,7 @@ RunStats checkConv(ConvCase c, uint32_t seed) {
   else
     p.push_back(load(0, wOff, kCONVW, 0, oc, kk, c.ic, kk * c.ic, c.ic));
   p.push_back(load(0, bOff, kCONVW, wWords, 1, 1, oc, 0, 0));
-  p.push_back(load(2, 0, kVB0, 0, c.h, c.w, c.ic, c.w * c.ic, c.ic,
+  p.push_back(load(2, 0, kVB0, 0, c.h, c.w, lc, c.w * lc, lc,
                    {0, c.depthwise ? 1u << unsigned(Engine::DwConv) : kConv}));
   uint32_t eng = c.depthwise ? 1u << unsigned(Engine::DwConv) : kConv;
   if (c.depthwise) {
@@ -339,10 +347,22 @@ RunStats checkConv(ConvCase c, uint32_t seed) {
   p.push_back(
       save(kVB1, 0, 3, 0, want0.h, want0.w, oc, want0.w * oc, oc, {eng, 0}));
   p.push_back(End{});
+  hs.m->fillBanks(0x5A); // writers must zero their padding bytes
   auto r = hs.run(p);
   EXPECT_TRUE(bool(r)) << r.error().str();
   if (!r)
     return {};
+  const int64_t ostride = (oc + kWb - 1) / kWb * kWb;
+  for (int64_t l = 0; l < hs.lanes(); ++l) {
+    std::vector<int8_t> bank = hs.m->bankBytes(kVB1, l);
+    for (int64_t px = 0; px < want0.h * want0.w; ++px)
+      for (int64_t k = oc; k < ostride; ++k)
+        if (bank[px * ostride + k] != 0) {
+          ADD_FAILURE() << "lane " << l << " pixel " << px << " padding byte "
+                        << k << " is " << int(bank[px * ostride + k]);
+          return *r;
+        }
+  }
   int64_t inside = 0;
   for (int64_t l = 0; l < hs.lanes(); ++l) {
     T4 want = refConv(x[l], w, b, c.cfg, c.edge, oc, c.depthwise);
