@@ -1223,3 +1223,171 @@ TEST(Sim, ConvThroughput) {
   T4 want = refConv(x[3], w, b, c.cfg, 15, c.oc);
   expectEq(hs.output(3, 3, c.h, c.w, c.oc), want, "lane 3");
 }
+
+//===----------------------------------------------------------------------===//
+// Robustness: random programs with small fields (most run, some break a
+// bound) never crash; every failure is an error naming an instruction.
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct SmallGen {
+  std::mt19937_64 rng;
+  explicit SmallGen(uint64_t seed) : rng(seed) {}
+  int64_t in(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  }
+  // Mostly feature-map groups; addresses mostly inside, sometimes past.
+  BankRef fm() {
+    return {in(0, 9) ? in(0, 2) : 3,
+            in(0, 20) ? in(0, 3000) : in(65000, 66000)};
+  }
+  template <typename Cfg> Cfg window() {
+    Cfg c;
+    c.kernelH = in(1, 4);
+    c.kernelW = in(1, 4);
+    c.strideH = in(1, 3);
+    c.strideW = in(1, 3);
+    c.dilationH = in(1, 2);
+    c.dilationW = in(1, 2);
+    c.padTop = in(0, 2);
+    c.padBottom = in(0, 2);
+    c.padLeft = in(0, 2);
+    c.padRight = in(0, 2);
+    c.shiftBias = in(0, 15);
+    c.shiftCut = in(0, 31);
+    c.act = Activation(in(0, 3));
+    c.actMax = c.act == Activation::Relu6 ? in(0, 127) : 0;
+    return c;
+  }
+  /// An input tile and an output tile that the window geometry allows.
+  template <typename Cfg>
+  void tiles(const Cfg &c, int64_t dilH, int64_t dilW, Tile &i, Tile &o,
+             uint32_t &edge) {
+    edge = uint32_t(in(0, 15));
+    Pads p = {
+        edge & EdgeTop ? c.padTop : 0, edge & EdgeBottom ? c.padBottom : 0,
+        edge & EdgeLeft ? c.padLeft : 0, edge & EdgeRight ? c.padRight : 0};
+    i.bank = fm();
+    o.bank = fm();
+    i.rows =
+        in(std::max<int64_t>(1, dilH * (c.kernelH - 1) + 1 - p.t - p.b), 12);
+    i.cols =
+        in(std::max<int64_t>(1, dilW * (c.kernelW - 1) + 1 - p.l - p.r), 12);
+    o.rows = in(1, outSize(i.rows, p.t, p.b, c.kernelH, c.strideH, dilH));
+    o.cols = in(1, outSize(i.cols, p.l, p.r, c.kernelW, c.strideW, dilW));
+  }
+  std::vector<Instruction> program(int n) {
+    std::vector<Instruction> p;
+    ConvInit ci = window<ConvInit>();
+    DwInit di = window<DwInit>();
+    PoolInit pi;
+    pi.kind = PoolKind(in(0, 1));
+    pi.kernelH = in(1, 4);
+    pi.kernelW = in(1, 4);
+    pi.strideH = in(1, 3);
+    pi.strideW = in(1, 3);
+    pi.padTop = in(0, pi.kernelH - 1);
+    pi.padBottom = in(0, pi.kernelH - 1);
+    pi.padLeft = in(0, pi.kernelW - 1);
+    pi.padRight = in(0, pi.kernelW - 1);
+    pi.mul = pi.kind == PoolKind::Avg ? in(1, 255) : 1;
+    pi.shift = in(-4, 12);
+    p = {ci, di, pi};
+    for (int k = 0; k < n; ++k) {
+      switch (in(0, 5)) {
+      case 0: {
+        int64_t reg = in(0, 7);
+        BankRef b = fm();
+        if (reg == 0 && in(0, 1))
+          b.group = 3;
+        p.push_back(load(reg, in(0, 3000), b.group, b.addr, in(1, 8), in(1, 8),
+                         in(1, 40), in(0, 400), in(0, 50)));
+        break;
+      }
+      case 1: {
+        BankRef b = fm();
+        p.push_back(save(b.group, b.addr, in(1, 7), in(0, 3000), in(1, 8),
+                         in(1, 8), in(1, 40), in(0, 400), in(0, 50)));
+        break;
+      }
+      case 2: {
+        Conv c;
+        tiles(ci, ci.dilationH, ci.dilationW, c.in, c.out, c.edge);
+        c.inChannels = in(1, 40);
+        c.outChannels = in(1, 40);
+        c.weightGroup = in(0, 9) ? 3 : in(0, 2);
+        c.weightAddr = in(0, 2000);
+        c.biasAddr = in(0, 2000);
+        p.push_back(c);
+        break;
+      }
+      case 3: {
+        DwConv c;
+        tiles(di, di.dilationH, di.dilationW, c.in, c.out, c.edge);
+        c.channels = in(1, 40);
+        c.weightGroup = in(0, 9) ? 3 : in(0, 2);
+        c.weightAddr = in(0, 2000);
+        c.biasAddr = in(0, 2000);
+        p.push_back(c);
+        break;
+      }
+      case 4: {
+        Pool c;
+        tiles(pi, 1, 1, c.in, c.out, c.edge);
+        c.channels = in(1, 40);
+        p.push_back(c);
+        break;
+      }
+      default: {
+        Eltwise e;
+        e.a = fm();
+        e.b = fm();
+        e.out = in(0, 3) ? fm() : e.a;
+        e.rows = in(1, 8);
+        e.cols = in(1, 8);
+        e.channels = in(1, 40);
+        e.shiftA = in(0, 15);
+        e.shiftB = in(0, 15);
+        e.shiftOut = in(0, 31);
+        e.relu = in(0, 1);
+        p.push_back(e);
+      }
+      }
+    }
+    p.push_back(End{});
+    return p;
+  }
+};
+} // namespace
+
+TEST(Sim, RandomProgramsNeverCrash) {
+  Harness hs(2);
+  std::mt19937 rng(1400);
+  hs.addParams(randomBytes(6000, rng));
+  for (int64_t reg = 1; reg < 8; ++reg)
+    for (int64_t l = 0; l < 2; ++l)
+      hs.setInput(reg, l, randomBytes(6000, rng));
+  SmallGen g(1401);
+  int ran = 0, failed = 0, invalid = 0;
+  for (int iter = 0; iter < 400; ++iter) {
+    std::vector<Instruction> p = g.program(int(g.in(1, 10)));
+    if (validateProgram(p)) {
+      ++invalid;
+      continue;
+    }
+    auto r = hs.run(p);
+    if (r) {
+      ++ran;
+      continue;
+    }
+    ++failed;
+    EXPECT_GE(r.error().index, 0) << r.error().str();
+    EXPECT_LT(r.error().index, int64_t(p.size())) << r.error().str();
+  }
+  // Both outcomes are exercised.
+  EXPECT_GT(ran, 40);
+  EXPECT_GT(failed, 40);
+  std::printf(
+      "[ sim ] random programs: %d ran, %d failed cleanly, %d invalid\n", ran,
+      failed, invalid);
+}
