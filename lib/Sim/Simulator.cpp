@@ -409,7 +409,7 @@ struct Machine::Impl {
 
   // Scratch buffers, kept across instructions: fresh multi-megabyte
   // allocations cost a page fault per page on every instruction.
-  std::vector<int8_t> bufIn, bufOut, bufW, bufB;
+  std::vector<int8_t> bufIn, bufOut, bufW, bufWt, bufB;
   std::vector<int32_t> bufAcc;
   template <typename T> static T *grow(std::vector<T> &v, int64_t n) {
     if (v.size() < size_t(n))
@@ -568,30 +568,18 @@ struct Machine::Impl {
     const int8_t *w = params(c.weightGroup, c.weightAddr, kernel, ch, bufW);
     const int8_t *bias = params(c.weightGroup, c.biasAddr, 1, ch, bufB);
     const int64_t outer = g.n * g.oh * g.ow;
-    // At most 16 x 16 products of |x*w| <= 2^14: int32 is exact.
+    // oneDNN's grouped convolution with one channel per group; its weights
+    // are [C, KH, KW, 1]. At most 16 x 16 products of |x*w| <= 2^14: int32
+    // is exact.
+    g.ic = g.oc = g.groups = ch;
+    g.dilH = cfg.dilationH;
+    g.dilW = cfg.dilationW;
+    int8_t *wt = grow(bufWt, kernel * ch);
+    for (int64_t k = 0; k < kernel; ++k)
+      for (int64_t i = 0; i < ch; ++i)
+        wt[i * kernel + k] = w[k * ch + i];
     int32_t *acc = grow(bufAcc, outer * ch);
-    std::fill(acc, acc + outer * ch, 0);
-    const int64_t dh = cfg.dilationH, dw = cfg.dilationW;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t n = 0; n < g.n; ++n)
-      for (int64_t oy = 0; oy < g.oh; ++oy)
-        for (int64_t ox = 0; ox < g.ow; ++ox) {
-          int32_t *a = acc + ((n * g.oh + oy) * g.ow + ox) * ch;
-          for (int64_t ky = 0; ky < g.kh; ++ky) {
-            int64_t iy = oy * g.strideH - g.padTop + ky * dh;
-            if (iy < 0 || iy >= g.ih)
-              continue;
-            for (int64_t kx = 0; kx < g.kw; ++kx) {
-              int64_t ix = ox * g.strideW - g.padLeft + kx * dw;
-              if (ix < 0 || ix >= g.iw)
-                continue;
-              const int8_t *xp = x + ((n * g.ih + iy) * g.iw + ix) * ch;
-              const int8_t *wp = w + (ky * g.kw + kx) * ch;
-              for (int64_t i = 0; i < ch; ++i)
-                a[i] += int32_t(xp[i]) * int32_t(wp[i]);
-            }
-          }
-        }
+    convCache->impl->get(g, wt, size_t(kernel * ch))->run(x, acc);
     rt::convRequant(acc, bias, int(cfg.shiftBias), requant(cfg),
                     outputBuffer(outer, ch), outer, ch);
     scatterLanes(c.out, ch);
