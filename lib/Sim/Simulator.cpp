@@ -2,10 +2,12 @@
 //
 // Functional execution follows docs/isa.md, "Semantics", instruction by
 // instruction in program order; the arithmetic is QuantKernels.h's (one
-// statement of it for the interpreter and the simulator). CONV runs through
-// the exact int8 oneDNN convolution with the lanes as the batch dimension;
-// prepared convolutions are cached by geometry and weight bytes, so running
-// a program again (the next batch) does not repack its weights (ConvCache).
+// statement of it for the interpreter and the simulator). CONV and DWCONV
+// run through the exact int8 oneDNN convolution (rt::Conv2D; DWCONV as a
+// grouped one) with the lanes as the batch dimension, except reductions too
+// long for int32 (int64 loops); prepared convolutions are cached by geometry
+// and weight bytes, so running a program again (the next batch) does not
+// repack its weights (ConvCache).
 //
 //===----------------------------------------------------------------------===//
 
