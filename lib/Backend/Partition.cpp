@@ -316,12 +316,27 @@ void partition(func::FuncOp func, const Target &target) {
     else
       op->removeAttr(kCpuReasonAttr);
   }
+  // Subgraphs must form an acyclic graph (XIR requires it; a DPU subgraph
+  // cannot wait for a CPU op that needs its own output). Each layer gets a
+  // level: the largest over its producers of their level, plus one where
+  // the device changes. Connected layers of one device and one level form a
+  // subgraph: an edge between subgraphs of different devices raises the
+  // level, so no path can return to a subgraph it left.
+  DenseMap<Operation *, int64_t> level;
+  for (Operation *op : layers) {
+    int64_t l = 0;
+    for (Value v : op->getOperands())
+      if (Operation *p = producerLayer(v); p && level.count(p))
+        l = std::max(l, level[p] + (onDpu[p] != onDpu[op] ? 1 : 0));
+    level[op] = l;
+  }
   llvm::EquivalenceClasses<Operation *> groups;
   for (Operation *op : layers) {
     groups.insert(op);
     for (Value v : op->getOperands())
-      if (Operation *p = producerLayer(v);
-          p && onDpu.count(p) && onDpu[p] == onDpu[op])
+      if (Operation *p = producerLayer(v); p && onDpu.count(p) &&
+                                           onDpu[p] == onDpu[op] &&
+                                           level[p] == level[op])
         groups.unionSets(p, op);
   }
   DenseMap<Operation *, int64_t> number;

@@ -9,6 +9,9 @@
 #include "vai/Target/OpSupport.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "vai/Transforms/Passes.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -120,6 +123,40 @@ struct ConvParams {
 };
 
 } // namespace
+
+Expected<int64_t> preprocessForQuantization(ModuleOp module,
+                                           const PreprocessOptions &options) {
+  auto fail = [](StringRef what) {
+    return makeError(what + " failed (see the errors above)");
+  };
+  PassManager pm(module->getContext());
+  pm.addPass(createRemoveInferenceNoops());
+  pm.addPass(createFoldConstants());
+  pm.addPass(createFoldBatchNorm());
+  pm.addPass(createFuseActivations());
+  pm.addPass(createFoldTransposeIntoInnerProduct());
+  pm.addPass(createCanonicalizerPass());
+  if (failed(pm.run(module)))
+    return fail("preprocessing");
+  if (!options.equalize)
+    return 0;
+  auto countRelu6 = [&] {
+    int64_t n = 0;
+    module->walk([&](Operation *op) {
+      auto act = op->getAttrOfType<ActivationAttr>("act");
+      n += act && act.getValue() == Activation::Relu6;
+    });
+    return n;
+  };
+  int64_t before = countRelu6();
+  PassManager eq(module->getContext());
+  EqualizeOptions eqOptions;
+  eqOptions.replaceRelu6 = options.replaceRelu6;
+  eq.addPass(createEqualize(eqOptions));
+  if (failed(eq.run(module)))
+    return fail("equalization");
+  return before - countRelu6();
+}
 
 Expected<QuantizeSummary>
 quantizeFunction(func::FuncOp func, const std::map<std::string, int> &positions,

@@ -38,6 +38,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <functional>
 #include <set>
 
 using namespace mlir;
@@ -60,6 +61,16 @@ std::string layerOf(Location loc) {
   if (auto name = loc->findInstanceOf<NameLoc>())
     return name.getName().str();
   return "";
+}
+
+/// XIR's pad `paddings`: [low0, high0, low1, high1, ...].
+std::vector<int32_t> padPairs(mlir::vai::PadOp p) {
+  std::vector<int32_t> out;
+  for (auto [lo, hi] : llvm::zip(p.getLow(), p.getHigh())) {
+    out.push_back(static_cast<int32_t>(lo));
+    out.push_back(static_cast<int32_t>(hi));
+  }
+  return out;
 }
 
 std::vector<int32_t> i32(ArrayRef<int64_t> v) {
@@ -174,6 +185,8 @@ private:
   std::map<int, std::map<std::string, std::string>> cpuReasons;
   /// The XIR op holding each layer's output (io lookup), by layer name.
   std::map<std::string, int> layerOutput;
+  /// float2fix ops quantizing a float layer's output, by layer name.
+  std::map<std::string, int> fixedOutput;
 };
 
 Error PlanBuilder::readPrograms() {
@@ -539,6 +552,15 @@ Error PlanBuilder::quantizedLayer(Operation *op, mlir::vai::FixOp fix,
             x.attrs["axis"] = static_cast<int32_t>(c.getAxis());
             return many(c.getInputs());
           })
+          .Case([&](mlir::vai::PadOp p) -> Error {
+            if (p.getMode() != mlir::vai::PadMode::Constant ||
+                !p.getValue().isZero())
+              return fail(name, "quantized pad other than with zeros");
+            x.type = "pad-fix";
+            x.attrs["paddings"] = padPairs(p);
+            x.attrs["mode"] = std::string("CONSTANT"); // zeros by default
+            return single(p.getInput());
+          })
           .Case<mlir::vai::ReshapeOp, mlir::vai::FlattenOp,
                 mlir::vai::SqueezeOp>([&](Operation *r) -> Error {
             x.type = "reshape-fix";
@@ -648,6 +670,27 @@ Error PlanBuilder::floatLayer(Operation *op, const std::string &name,
                        ? std::optional<std::string>("add")
                        : std::nullopt;
           })
+          .Case([&](mlir::vai::SliceOp sl) {
+            std::vector<int64_t> begin(sl.getOffsets()), end, strides;
+            for (auto [i, b] : llvm::enumerate(begin)) {
+              int64_t st = sl.getStrides() ? (*sl.getStrides())[i] : 1;
+              strides.push_back(st);
+              end.push_back(b + (sl.getSizes()[i] - 1) * st + 1);
+            }
+            x.attrs["begin"] = i32(begin);
+            x.attrs["end"] = i32(end);
+            x.attrs["strides"] = i32(strides);
+            return "strided_slice";
+          })
+          .Case([&](mlir::vai::PadOp p) {
+            if (p.getMode() != mlir::vai::PadMode::Constant)
+              return std::optional<std::string>();
+            x.attrs["paddings"] = padPairs(p);
+            x.attrs["mode"] = std::string("CONSTANT");
+            x.attrs["constant_values"] = std::vector<float>(
+                2 * p.getLow().size(), p.getValue().convertToFloat());
+            return std::optional<std::string>("pad");
+          })
           .Case([](mlir::vai::SubOp) { return "sub"; })
           .Case([](mlir::vai::MulOp) { return "mul"; })
           .Case([](mlir::vai::DivOp) { return "div"; })
@@ -706,7 +749,9 @@ Error PlanBuilder::layer(Operation *op) {
     x.inputs = {{"input", {src->second}}};
     x.shape = shapeOf(in);
     x.subgraph = plan.ops[src->second].subgraph;
-    tensorOf[fix.getResult()] = add(std::move(x));
+    int index = add(std::move(x));
+    tensorOf[fix.getResult()] = index;
+    fixedOutput[name] = index;
     return Error::success();
   }
   auto subgraph = subgraphOf(op, name);
@@ -758,7 +803,12 @@ Error PlanBuilder::addPrograms() {
         return makeError(llvm::formatv("dpu.program @{0}: io '{1}' names no "
                                        "layer of the function",
                                        info.symbol, io.name));
-      PlanOp &x = plan.ops[op->second];
+      int index = op->second;
+      // A float layer feeding the DPU: its float2fix holds the tensor.
+      if (!plan.ops[index].fix)
+        if (auto f = fixedOutput.find(io.name); f != fixedOutput.end())
+          index = f->second;
+      PlanOp &x = plan.ops[index];
       if (!x.fix || x.fix->fixPoint != io.fixPoint)
         return makeError(llvm::formatv(
             "dpu.program @{0}: io '{1}': fix_point {2}, but the tensor {3}",
@@ -832,6 +882,39 @@ Expected<Plan> PlanBuilder::build() {
 
 } // namespace
 
+/// libxir aborts on subgraphs that depend on each other: refuse them first.
+static Error checkAcyclic(const Plan &plan) {
+  size_t n = plan.subgraphs.size();
+  std::vector<std::set<int>> next(n);
+  for (const PlanOp &op : plan.ops)
+    for (const auto &input : op.inputs)
+      for (int i : input.second) {
+        int from = plan.ops[i].subgraph, to = op.subgraph;
+        if (from >= 0 && to >= 0 && from != to)
+          next[from].insert(to);
+      }
+  std::vector<int> state(n, 0); // 0 new, 1 on the stack, 2 done
+  std::function<int(int)> visit = [&](int s) -> int {
+    state[s] = 1;
+    for (int t : next[s]) {
+      if (state[t] == 1)
+        return t;
+      if (state[t] == 0)
+        if (int c = visit(t); c >= 0)
+          return c;
+    }
+    state[s] = 2;
+    return -1;
+  };
+  for (size_t s = 0; s < n; ++s)
+    if (state[s] == 0)
+      if (int c = visit(s); c >= 0)
+        return makeError("subgraph '" + plan.subgraphs[c].name +
+                         "' depends on itself through other subgraphs "
+                         "(partition the model with -vai-partition)");
+  return Error::success();
+}
+
 Expected<std::string> emitXModel(ModuleOp module, func::FuncOp func,
                                  const target::Target &target) {
   if (func.getBody().empty())
@@ -845,6 +928,8 @@ Expected<std::string> emitXModel(ModuleOp module, func::FuncOp func,
   auto plan = builder.build();
   if (!plan)
     return plan.takeError();
+  if (Error e = checkAcyclic(*plan))
+    return std::move(e);
   return writeXir(*plan);
 }
 

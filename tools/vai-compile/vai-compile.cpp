@@ -12,6 +12,7 @@
 
 #include "vai/Dialect/Dpu/DpuOps.h"
 #include "vai/Dialect/Vai/VaiOps.h"
+#include "vai/Backend/Passes.h"
 #include "vai/InitAll.h"
 #include "vai/Quantizer/Calibrate.h"
 #include "vai/Quantizer/Quantize.h"
@@ -80,15 +81,12 @@ static Error quantizeWithTable(mlir::ModuleOp module, mlir::func::FuncOp func,
     return createStringError(inconvertibleErrorCode(),
                              calibTablePath + ": the calibration table has "
                                               "no entries");
-  mlir::PassManager pm(module->getContext());
-  pm.addPass(mlir::vai::createRemoveInferenceNoops());
-  pm.addPass(mlir::vai::createFoldConstants());
-  pm.addPass(mlir::vai::createFoldBatchNorm());
-  pm.addPass(mlir::vai::createFuseActivations());
-  pm.addPass(mlir::createCanonicalizerPass());
-  if (mlir::failed(pm.run(module)))
-    return createStringError(inconvertibleErrorCode(),
-                             "preprocessing failed (see the errors above)");
+  // The same preprocessing (and equalization) vai-quantize ran before it
+  // wrote the table, so the tensors and their ranges match.
+  Expected<int64_t> replaced =
+      vai::quant::preprocessForQuantization(module, {});
+  if (!replaced)
+    return replaced.takeError();
   std::map<std::string, int> positions;
   for (const vai::quant::CalibEntry &e : *table)
     positions[e.tensor] = e.fixPoint;
@@ -98,29 +96,8 @@ static Error quantizeWithTable(mlir::ModuleOp module, mlir::func::FuncOp func,
   return Error::success();
 }
 
-/// Adds pass `name` to `pm`, anchored on the module or on functions,
-/// whichever the pass accepts; with `targetOption`, the pass's `target`
-/// option when it has one.
-static bool addPassByName(mlir::PassManager &pm, StringRef name,
-                          StringRef target) {
-  std::string null;
-  raw_string_ostream quiet(null);
-  for (std::string text :
-       {formatv("builtin.module({0}{{target={1}})", name, target).str(),
-        formatv("builtin.module({0})", name).str(),
-        formatv("builtin.module(func.func({0}{{target={1}}))", name, target)
-            .str(),
-        formatv("builtin.module(func.func({0}))", name).str()}) {
-    mlir::OpPassManager candidate("builtin.module");
-    if (mlir::succeeded(mlir::parsePassPipeline(text, candidate, quiet))) {
-      // Re-parse into the real manager (passes cannot be moved between
-      // managers).
-      return mlir::succeeded(mlir::parsePassPipeline(text, pm, quiet));
-    }
-  }
-  return false;
-}
-
+/// Partitions and lowers the model unless a module already annotated (e.g.
+/// by vai-opt) is given.
 static Error runBackend(mlir::ModuleOp module, mlir::func::FuncOp func,
                         const vai::target::Target &target) {
   bool partitioned = false, hasDpu = false;
@@ -132,23 +109,15 @@ static Error runBackend(mlir::ModuleOp module, mlir::func::FuncOp func,
   });
   bool lowered = !module.getOps<mlir::dpu::ProgramOp>().empty();
   if (partitioned && (lowered || !hasDpu))
-    return Error::success(); // already done (e.g. by vai-opt)
-  const char *names[] = {"vai-partition", "vai-lower-to-dpu"};
-  for (const char *name : names)
-    if (!mlir::PassInfo::lookup(name))
-      return createStringError(
-          inconvertibleErrorCode(),
-          "the backend passes (-vai-partition, -vai-lower-to-dpu) are not "
-          "available in this build: -" +
-              std::string(name) +
-              " is not registered, so this model cannot be partitioned and "
-              "lowered (a module already annotated by them compiles)");
-  mlir::PassManager pm(module->getContext(), "builtin.module");
-  for (const char *name : names)
-    if (!addPassByName(pm, name, target.name))
-      return createStringError(inconvertibleErrorCode(),
-                               std::string("cannot build the pipeline for -") +
-                                   name);
+    return Error::success(); // already done
+  mlir::PassManager pm(module->getContext());
+  vai::backend::VaiPartitionOptions partition;
+  partition.targetName = target.name;
+  pm.addNestedPass<mlir::func::FuncOp>(
+      vai::backend::createVaiPartition(partition));
+  vai::backend::VaiLowerToDpuOptions lower;
+  lower.targetName = target.name;
+  pm.addPass(vai::backend::createVaiLowerToDpu(lower));
   if (mlir::failed(pm.run(module)))
     return createStringError(inconvertibleErrorCode(),
                              "the backend failed (see the errors above)");

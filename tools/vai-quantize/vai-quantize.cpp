@@ -249,33 +249,13 @@ int main(int argc, char **argv) {
     return fail(modelPath + ": no function 'main' and not exactly one");
 
   // Preprocessing for inference, then cross-layer equalization.
-  mlir::PassManager pm(&context);
-  pm.addPass(mlir::vai::createRemoveInferenceNoops());
-  pm.addPass(mlir::vai::createFoldConstants());
-  pm.addPass(mlir::vai::createFoldBatchNorm());
-  pm.addPass(mlir::vai::createFuseActivations());
-  pm.addPass(mlir::createCanonicalizerPass());
-  if (mlir::failed(pm.run(*module)))
-    return fail(modelPath + ": preprocessing failed (see the errors above)");
-  auto countRelu6 = [&] {
-    int64_t n = 0;
-    module->walk([&](mlir::Operation *op) {
-      auto act = op->getAttrOfType<mlir::vai::ActivationAttr>("act");
-      n += act && act.getValue() == mlir::vai::Activation::Relu6;
-    });
-    return n;
-  };
-  int64_t replacedRelu6 = 0;
-  if (equalize) {
-    int64_t before = countRelu6();
-    mlir::PassManager eq(&context);
-    mlir::vai::EqualizeOptions options;
-    options.replaceRelu6 = replaceRelu6;
-    eq.addPass(mlir::vai::createEqualize(options));
-    if (mlir::failed(eq.run(*module)))
-      return fail(modelPath + ": equalization failed (see the errors above)");
-    replacedRelu6 = before - countRelu6();
-  }
+  quant::PreprocessOptions preOptions;
+  preOptions.equalize = equalize;
+  preOptions.replaceRelu6 = replaceRelu6;
+  Expected<int64_t> replacedRelu6 =
+      quant::preprocessForQuantization(*module, preOptions);
+  if (!replacedRelu6)
+    return fail(modelPath + ": " + toString(replacedRelu6.takeError()));
 
   auto argType =
       func.getNumArguments() == 1
@@ -385,10 +365,10 @@ int main(int argc, char **argv) {
                     "left float for the CPU\n",
                     target->name, summary->quantized.size(),
                     summary->leftFloat.size());
-  if (replacedRelu6)
+  if (*replacedRelu6)
     outs() << formatv("  equalization turned {0} relu6 into relu (the float "
                       "model changes where those activations exceed 6)\n",
-                      replacedRelu6);
+                      *replacedRelu6);
   for (const auto &[layer, reason] : summary->leftFloat)
     outs() << "  float: " << layer << ": " << reason << "\n";
   for (const std::string &a : summary->adjustments)

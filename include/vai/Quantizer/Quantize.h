@@ -15,6 +15,7 @@
 #include "vai/Target/Target.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
 #include <map>
@@ -33,6 +34,20 @@ struct QuantizeSummary {
   /// The final fix position of every quantized activation tensor, by name.
   std::map<std::string, int> positions;
 };
+
+/// The float preprocessing every quantized model gets first, as vai-quantize
+/// runs it (and vai-compile, for a model given with a calibration table):
+/// -vai-remove-inference-noops, -vai-fold-constants, -vai-fold-batch-norm,
+/// -vai-fuse-activations, -vai-fold-transpose-into-inner-product,
+/// canonicalization, then (with `equalize`) -vai-equalize. Returns how many
+/// fused relu6 the equalization turned into relu; errors when a pass fails
+/// (its diagnostics went to the context).
+struct PreprocessOptions {
+  bool equalize = true;
+  bool replaceRelu6 = true;
+};
+llvm::Expected<int64_t> preprocessForQuantization(mlir::ModuleOp module,
+                                                  const PreprocessOptions &);
 
 /// Quantizes `func` in place. `positions` holds the calibrated fix position
 /// of activation tensors by tensorNames() name; every tensor a quantized op

@@ -72,6 +72,23 @@ def FoldConstants : Pass<"vai-fold-constants"> {
   ];
 }
 
+def FoldTransposeIntoInnerProduct
+    : Pass<"vai-fold-transpose-into-inner-product"> {
+  let summary = "Fold a transpose before flatten into the inner product";
+  let description = [{
+    `inner_product(flatten(transpose(x, perm)), W)` with `perm[0] = 0` and
+    a flatten at axis 1 (or a reshape to [N, rest]) computes the same as
+    `inner_product(flatten(x), W')` where W' permutes W's columns. Caffe and
+    ONNX models flatten in NCHW order, so their importers put an NHWC-to-NCHW
+    transpose before the first inner product; folding it removes a layer the
+    DPU cannot run (which would otherwise split the DPU subgraph).
+  }];
+  let dependentDialects = ["::mlir::vai::VaiDialect"];
+  let statistics = [
+    Statistic<"numFolded", "num-folded", "Transposes folded">
+  ];
+}
+
 def Equalize : Pass<"vai-equalize"> {
   let summary = "Cross-layer equalization of consecutive conv layers";
   let description = [{
