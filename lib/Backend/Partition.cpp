@@ -334,9 +334,8 @@ void partition(func::FuncOp func, const Target &target) {
   for (Operation *op : layers) {
     groups.insert(op);
     for (Value v : op->getOperands())
-      if (Operation *p = producerLayer(v); p && onDpu.count(p) &&
-                                           onDpu[p] == onDpu[op] &&
-                                           level[p] == level[op])
+      if (Operation *p = producerLayer(v);
+          p && onDpu.count(p) && onDpu[p] == onDpu[op] && level[p] == level[op])
         groups.unionSets(p, op);
   }
   DenseMap<Operation *, int64_t> number;

@@ -125,7 +125,7 @@ struct ConvParams {
 } // namespace
 
 Expected<int64_t> preprocessForQuantization(ModuleOp module,
-                                           const PreprocessOptions &options) {
+                                            const PreprocessOptions &options) {
   auto fail = [](StringRef what) {
     return makeError(what + " failed (see the errors above)");
   };

@@ -77,10 +77,10 @@ struct FoldTransposeIntoInnerProductPass
     auto flatType = RankedTensorType::get({s[0], cols},
                                           transpose.getType().getElementType());
     auto newFlatten = FlattenOp::create(b, flatten->getLoc(), flatType,
-                                          transpose.getInput(), 1);
+                                        transpose.getInput(), 1);
     Value oldWeight = ip.getWeight();
-    ConstantOp k = createF32Constant(
-        b, oldWeight.getLoc(), {rows, cols}, folded, "weight");
+    ConstantOp k = createF32Constant(b, oldWeight.getLoc(), {rows, cols},
+                                     folded, "weight");
     ip.getInputMutable().assign(newFlatten);
     ip.getWeightMutable().assign(k);
     flatten->erase();

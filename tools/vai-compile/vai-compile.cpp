@@ -10,9 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "vai/Backend/Passes.h"
 #include "vai/Dialect/Dpu/DpuOps.h"
 #include "vai/Dialect/Vai/VaiOps.h"
-#include "vai/Backend/Passes.h"
 #include "vai/InitAll.h"
 #include "vai/Quantizer/Calibrate.h"
 #include "vai/Quantizer/Quantize.h"
