@@ -227,6 +227,20 @@ mlir::OwningOpRef<mlir::ModuleOp> ImportFlags::load(mlir::MLIRContext &context,
   return loadModel(context, path, format, weights, *opts, error);
 }
 
+mlir::OwningOpRef<mlir::ModuleOp>
+ImportFlags::loadFunction(mlir::MLIRContext &context, StringRef path,
+                          mlir::func::FuncOp &func, std::string &error) const {
+  mlir::OwningOpRef<mlir::ModuleOp> module = load(context, path, error);
+  if (!module)
+    return nullptr;
+  func = pickFunction(*module, "");
+  if (!func) {
+    error = (path + ": no function 'main' and not exactly one").str();
+    return nullptr;
+  }
+  return module;
+}
+
 std::string printWithLocations(mlir::ModuleOp module) {
   mlir::OpPrintingFlags flags;
   flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);

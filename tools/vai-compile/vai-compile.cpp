@@ -223,13 +223,11 @@ int main(int argc, char **argv) {
   mlir::ScopedDiagnosticHandler handler(&context,
                                         vai::tools::printLayerDiagnostic);
   std::string loadError;
+  mlir::func::FuncOp func;
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      importFlags.load(context, modelPath, loadError);
+      importFlags.loadFunction(context, modelPath, func, loadError);
   if (!module)
     return fail(loadError);
-  mlir::func::FuncOp func = vai::tools::pickFunction(*module, "");
-  if (!func)
-    return fail(modelPath + ": no function 'main' and not exactly one");
 
   if (!isQuantized(func)) {
     if (calibTablePath.empty())

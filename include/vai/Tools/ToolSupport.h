@@ -57,6 +57,12 @@ public:
   mlir::OwningOpRef<mlir::ModuleOp> load(mlir::MLIRContext &context,
                                          llvm::StringRef path,
                                          std::string &error) const;
+  /// load(), then the model's function ('main' or the only one) into
+  /// `func`; null (and `error` set) when either fails.
+  mlir::OwningOpRef<mlir::ModuleOp> loadFunction(mlir::MLIRContext &context,
+                                                 llvm::StringRef path,
+                                                 mlir::func::FuncOp &func,
+                                                 std::string &error) const;
 
 private:
   llvm::cl::opt<ModelFormat> format;
