@@ -185,7 +185,9 @@ private:
   std::map<int, std::map<std::string, std::string>> cpuReasons;
   /// The XIR op holding each layer's output (io lookup), by layer name.
   std::map<std::string, int> layerOutput;
-  /// float2fix ops quantizing a float layer's output, by layer name.
+  /// The fixed tensor of a layer name (a quantized layer's output, or the
+  /// float2fix quantizing a float layer's): what DPU io entries name, also
+  /// when a float op shares the layer's name (Keras Dense + softmax).
   std::map<std::string, int> fixedOutput;
 };
 
@@ -619,6 +621,7 @@ Error PlanBuilder::quantizedLayer(Operation *op, mlir::vai::FixOp fix,
   tensorOf[op->getResult(0)] = index;
   tensorOf[fix.getResult()] = index;
   layerOutput[name] = index;
+  fixedOutput.try_emplace(name, index);
   return Error::success();
 }
 
@@ -751,7 +754,7 @@ Error PlanBuilder::layer(Operation *op) {
     x.subgraph = plan.ops[src->second].subgraph;
     int index = add(std::move(x));
     tensorOf[fix.getResult()] = index;
-    fixedOutput[name] = index;
+    fixedOutput.try_emplace(name, index);
     return Error::success();
   }
   auto subgraph = subgraphOf(op, name);
@@ -804,10 +807,8 @@ Error PlanBuilder::addPrograms() {
                                        "layer of the function",
                                        info.symbol, io.name));
       int index = op->second;
-      // A float layer feeding the DPU: its float2fix holds the tensor.
-      if (!plan.ops[index].fix)
-        if (auto f = fixedOutput.find(io.name); f != fixedOutput.end())
-          index = f->second;
+      if (auto f = fixedOutput.find(io.name); f != fixedOutput.end())
+        index = f->second;
       PlanOp &x = plan.ops[index];
       if (!x.fix || x.fix->fixPoint != io.fixPoint)
         return makeError(llvm::formatv(
