@@ -290,6 +290,11 @@ void TensorStats::add(const float *data, int64_t n) {
   float mn = std::numeric_limits<float>::infinity();
   float mx = -std::numeric_limits<float>::infinity();
   int64_t bad = 0, neg = 0;
+  // Both passes over the data run on every core for large tensors; the
+  // results are exact (integer counts), so they do not depend on it.
+  constexpr int64_t kParallelFrom = 1 << 16;
+#pragma omp parallel for if (n >= kParallelFrom) schedule(static)              \
+    reduction(min : mn) reduction(max : mx) reduction(+ : bad, neg)
   for (int64_t i = 0; i < n; ++i) {
     float x = data[i];
     bool finite = std::fabs(x) <= FLT_MAX; // false for NaN and +-Inf
@@ -347,12 +352,20 @@ void TensorStats::add(const float *data, int64_t n) {
   double toBin =
       std::ldexp(static_cast<double>(bins), -rangeExponent(binWidth_, bins));
   double *h = hist_.data();
-  for (int64_t i = 0; i < n; ++i) {
-    float ax = std::fabs(data[i]);
-    if (!(ax <= FLT_MAX))
-      continue;
-    int64_t b = static_cast<int64_t>(static_cast<double>(ax) * toBin);
-    h[b < bins ? b : bins - 1] += 1.0;
+#pragma omp parallel if (n >= kParallelFrom)
+  {
+    std::vector<int64_t> local(bins, 0);
+#pragma omp for schedule(static) nowait
+    for (int64_t i = 0; i < n; ++i) {
+      float ax = std::fabs(data[i]);
+      if (!(ax <= FLT_MAX))
+        continue;
+      int64_t b = static_cast<int64_t>(static_cast<double>(ax) * toBin);
+      ++local[b < bins ? b : bins - 1];
+    }
+#pragma omp critical(vai_tensor_stats_histogram)
+    for (int64_t b = 0; b < bins; ++b)
+      h[b] += static_cast<double>(local[b]);
   }
 }
 
