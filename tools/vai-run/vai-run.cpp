@@ -111,9 +111,12 @@ static bool anyPath(const char *pattern) {
 /// Runs a compiled .xmodel on the simulator.
 static int runXModel() {
   if (backend == "xrt") {
-    // No XRT library is linked: a device would show up as a management or
-    // render node of the xocl/xclmgmt drivers.
-    if (!anyPath("/dev/xclmgmt*") && !anyPath("/dev/dri/renderD*"))
+    // No XRT library is linked. An XRT device is an FPGA bound to the xocl
+    // (user) or xclmgmt (management) driver; a plain GPU's /dev/dri render
+    // node is not one.
+    if (!anyPath("/dev/xclmgmt*") &&
+        !anyPath("/sys/bus/pci/drivers/xocl/0000:*") &&
+        !anyPath("/sys/bus/pci/drivers/xclmgmt/0000:*"))
       return fail("no XRT device found; use --backend sim");
     return fail("an XRT device node exists, but this vai-run has no XRT "
                 "backend yet; use --backend sim");
