@@ -4,8 +4,12 @@
 // vai-run --reference model.mlir --input x.npy [--input y.npy]
 //         --output out.npy [--output out2.npy] [--function name]
 //
-// Runs a vai-dialect function on the float32 reference interpreter. The
-// report always names the backend that ran.
+// vai-run model.xmodel --input x.npy --output out.npy [--backend sim|xrt]
+//         [--threads N]
+//
+// Runs a vai-dialect function on the float32 reference interpreter, or a
+// compiled .xmodel on the DPUCADF8H simulator (vai/XRun/XRun.h). The report
+// always names the backend that ran.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +18,7 @@
 #include "vai/Interpreter/Interpreter.h"
 #include "vai/Runtime/Npy.h"
 #include "vai/Tools/ToolSupport.h"
+#include "vai/XRun/XRun.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -27,11 +32,13 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <glob.h>
 
 using namespace llvm;
 
 static cl::OptionCategory category("vai-run options");
-static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.mlir>"),
+static cl::opt<std::string> modelPath(cl::Positional,
+                                      cl::desc("<model.mlir | model.xmodel>"),
                                       cl::Required, cl::cat(category));
 static cl::opt<bool>
     reference("reference",
@@ -56,15 +63,142 @@ static cl::opt<unsigned> repeat("repeat",
                                          "the mean time"),
                                 cl::init(1), cl::cat(category));
 
+static cl::opt<std::string>
+    backend("backend",
+            cl::desc("Backend for .xmodel models: sim (the DPUCADF8H "
+                     "simulator, default) or xrt (an attached FPGA)"),
+            cl::init("sim"), cl::cat(category));
+/// --threads N: threads running batches of an .xmodel. LLVM already
+/// registers a global "threads" option, so main() takes this one out of
+/// argv before parsing.
+static unsigned threads = 1;
+
+/// Removes --threads N / --threads=N from argv; false on a bad value.
+static bool takeThreads(std::vector<char *> &args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    StringRef a(args[i]);
+    if (!a.consume_front("--threads") && !a.consume_front("-threads"))
+      continue;
+    StringRef value;
+    size_t n = 1;
+    if (a.consume_front("="))
+      value = a;
+    else if (a.empty() && i + 1 < args.size())
+      value = args[i + 1], n = 2;
+    else
+      continue;
+    if (value.getAsInteger(10, threads) || threads == 0)
+      return false;
+    args.erase(args.begin() + i, args.begin() + i + n);
+    --i;
+  }
+  return true;
+}
+
 static int fail(const Twine &msg) {
   WithColor::error(errs(), "vai-run") << msg << "\n";
   return 1;
 }
 
+/// Whether any path matches `pattern`.
+static bool anyPath(const char *pattern) {
+  glob_t g;
+  bool found = glob(pattern, 0, nullptr, &g) == 0 && g.gl_pathc > 0;
+  globfree(&g);
+  return found;
+}
+
+/// Runs a compiled .xmodel on the simulator.
+static int runXModel() {
+  if (backend == "xrt") {
+    // No XRT library is linked. An XRT device is an FPGA bound to the xocl
+    // (user) or xclmgmt (management) driver; a plain GPU's /dev/dri render
+    // node is not one.
+    if (!anyPath("/dev/xclmgmt*") &&
+        !anyPath("/sys/bus/pci/drivers/xocl/0000:*") &&
+        !anyPath("/sys/bus/pci/drivers/xclmgmt/0000:*"))
+      return fail("no XRT device found; use --backend sim");
+    return fail("an XRT device node exists, but this vai-run has no XRT "
+                "backend yet; use --backend sim");
+  }
+  if (backend != "sim")
+    return fail("unknown backend '" + backend + "' (sim or xrt)");
+  if (reference)
+    return fail("--reference runs .mlir models; an .xmodel runs on --backend "
+                "sim");
+  Expected<std::unique_ptr<vai::xrun::Model>> model =
+      vai::xrun::Model::load(modelPath);
+  if (!model)
+    return fail(toString(model.takeError()));
+  const auto &specs = (*model)->inputs();
+  if (inputPaths.size() != specs.size())
+    return fail(Twine("the model takes ") + Twine(specs.size()) +
+                " input(s); " + Twine(inputPaths.size()) + " --input given");
+  if (!outputPaths.empty() && outputPaths.size() != (*model)->outputs().size())
+    return fail(Twine("the model has ") + Twine((*model)->outputs().size()) +
+                " output(s); " + Twine(outputPaths.size()) + " --output given");
+  std::vector<vai::rt::Tensor> inputs;
+  try {
+    for (const std::string &path : inputPaths)
+      inputs.push_back(vai::rt::readNpy(path));
+  } catch (const vai::rt::NpyError &e) {
+    return fail(e.what());
+  }
+  vai::xrun::Stats stats;
+  Expected<std::vector<vai::rt::Tensor>> results =
+      std::vector<vai::rt::Tensor>();
+  auto start = std::chrono::steady_clock::now();
+  for (unsigned r = 0; r < std::max(1u, repeat.getValue()); ++r) {
+    results = (*model)->run(inputs, threads, &stats);
+    if (!results)
+      return fail(modelPath + ": " + toString(results.takeError()));
+  }
+  double ms = std::chrono::duration<double, std::milli>(
+                  std::chrono::steady_clock::now() - start)
+                  .count() /
+              std::max(1u, repeat.getValue());
+  outs() << "backend: vai-mlir DPUCADF8H simulator (bit-exact model of our "
+            "ISA; no FPGA)\n";
+  outs() << format("modeled: %lld DPU subgraph(s), %lld CPU subgraph(s); "
+                   "%lld cycles per batch of %lld at %.0f MHz = %.3f ms, "
+                   "%.1f fps, MAC utilisation %.1f%%\n",
+                   (long long)stats.dpuSubgraphs, (long long)stats.cpuSubgraphs,
+                   (long long)stats.cycles, (long long)stats.lanes,
+                   stats.clockMHz, stats.latencySeconds * 1e3, stats.fps(),
+                   stats.macUtilisation() * 100);
+  try {
+    for (auto [i, t] : llvm::enumerate(*results)) {
+      outs() << "output " << i << " '" << (*model)->outputs()[i].name
+             << "': " << vai::rt::dtypeName(t.dtype()) << " "
+             << vai::rt::shapeToString(t.shape());
+      if (i < outputPaths.size()) {
+        vai::rt::writeNpy(outputPaths[i], t);
+        outs() << " -> " << outputPaths[i];
+      }
+      outs() << "\n";
+    }
+  } catch (const vai::rt::NpyError &e) {
+    return fail(e.what());
+  }
+  outs() << format("time: %.3f ms per run (%lld image(s) in %lld batch(es), "
+                   "%u thread(s))\n",
+                   ms, (long long)inputs[0].dim(0), (long long)stats.batches,
+                   threads);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(argc, argv, "vai-mlir model runner\n");
+  std::vector<char *> args(argv, argv + argc);
+  if (!takeThreads(args))
+    return fail("--threads needs a positive integer");
+  cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(),
+                              "vai-mlir model runner\n  --threads=<uint> "
+                              "- Threads running batches of an .xmodel "
+                              "(default 1)\n");
+  if (StringRef(modelPath).ends_with(".xmodel"))
+    return runXModel();
 
   mlir::MLIRContext context;
   vai::loadAllDialects(context);
