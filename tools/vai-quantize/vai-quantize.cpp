@@ -248,6 +248,15 @@ int main(int argc, char **argv) {
 
   // Preprocessing for inference, then cross-layer equalization.
   quant::PreprocessOptions preOptions;
+  preOptions.equalize = false;
+  if (Expected<int64_t> done =
+          quant::preprocessForQuantization(*module, preOptions);
+      !done)
+    return fail(modelPath + ": " + toString(done.takeError()));
+  // The float model before equalization: when equalization changes the
+  // function (relu6 turned into relu), the report also compares the outputs
+  // with it.
+  mlir::OwningOpRef<mlir::ModuleOp> original = module->clone();
   preOptions.equalize = equalize;
   preOptions.replaceRelu6 = replaceRelu6;
   Expected<int64_t> replacedRelu6 =
@@ -409,15 +418,26 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < std::min<size_t>(3, worst.size()); ++i)
       outs() << formatv("  lowest cosine: {0} {1:F6}\n", worst[i]->name,
                         worst[i]->cosine());
-    for (size_t i = 0; i < report->outputs.size(); ++i) {
-      outs() << formatv("  output {0}: cosine {1:F6}, SQNR {2:F2} dB", i,
-                        report->outputs[i].cosine(),
-                        report->outputs[i].sqnrDb());
-      if (report->top1Rows[i])
-        outs() << formatv(", top-1 agreement {0:F2}% ({1}/{2})",
-                          100.0 * report->top1Agree[i] / report->top1Rows[i],
-                          report->top1Agree[i], report->top1Rows[i]);
-      outs() << "\n";
+    auto printOutputs = [](const quant::QuantReport &r, StringRef vs) {
+      for (size_t i = 0; i < r.outputs.size(); ++i) {
+        outs() << formatv("  output {0}{1}: cosine {2:F6}, SQNR {3:F2} dB", i,
+                          vs, r.outputs[i].cosine(), r.outputs[i].sqnrDb());
+        if (r.top1Rows[i])
+          outs() << formatv(", top-1 agreement {0:F2}% ({1}/{2})",
+                            100.0 * r.top1Agree[i] / r.top1Rows[i],
+                            r.top1Agree[i], r.top1Rows[i]);
+        outs() << "\n";
+      }
+    };
+    printOutputs(*report, "");
+    if (*replacedRelu6) {
+      Batches again{&*testData, inputShape, pre, testFirst};
+      again.count = test.count;
+      auto vsOriginal = quant::compareModels(
+          vai::tools::pickFunction(*original, ""), quantFunc, again);
+      if (!vsOriginal)
+        return fail(toString(vsOriginal.takeError()));
+      printOutputs(*vsOriginal, " vs the float model before equalization");
     }
   } else {
     outs() << "report: no held-out inputs (give --test-images)\n";
