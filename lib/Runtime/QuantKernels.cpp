@@ -12,13 +12,43 @@ void convRequant(const int32_t *acc, const int8_t *bias, int shiftBias,
                  const Requant &rq, int8_t *out, int64_t outer,
                  int64_t channels) {
   const int64_t biasMul = int64_t(1) << shiftBias;
+  if (rq.act == Activation::LeakyRelu || rq.shift < 0) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < outer; ++i) {
+      const int32_t *a = acc + i * channels;
+      int8_t *o = out + i * channels;
+      for (int64_t c = 0; c < channels; ++c)
+        o[c] = static_cast<int8_t>(
+            rq.apply(int64_t(a[c]) + (bias ? bias[c] * biasMul : 0)));
+    }
+    return;
+  }
+  // The common case, vectorised: floor((acc + bias * 2^sb + 2^(s-1)) / 2^s)
+  // in double is exact (every value is an integer below 2^53 and the
+  // division by a power of two only moves the exponent), then the
+  // activation and saturation are one clamp since lo <= 0 <= hi.
+  const int s = rq.shift;
+  const double scale = std::ldexp(1.0, -s);
+  const double round = s > 0 ? std::ldexp(1.0, s - 1) : 0.0;
+  std::vector<double> offset(channels);
+  for (int64_t c = 0; c < channels; ++c)
+    offset[c] = (bias ? double(bias[c] * biasMul) : 0.0) + round;
+  double lo = static_cast<double>(rq.lo), hi = static_cast<double>(rq.hi);
+  if (rq.act == Activation::Relu || rq.act == Activation::Relu6)
+    lo = std::max(lo, 0.0);
+  if (rq.act == Activation::Relu6)
+    hi = std::min(hi, static_cast<double>(rq.relu6Max));
+  const double *off = offset.data();
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < outer; ++i) {
     const int32_t *a = acc + i * channels;
     int8_t *o = out + i * channels;
-    for (int64_t c = 0; c < channels; ++c)
-      o[c] = static_cast<int8_t>(
-          rq.apply(int64_t(a[c]) + (bias ? bias[c] * biasMul : 0)));
+#pragma omp simd
+    for (int64_t c = 0; c < channels; ++c) {
+      double y = std::floor((double(a[c]) + off[c]) * scale);
+      y = y < lo ? lo : (y > hi ? hi : y);
+      o[c] = static_cast<int8_t>(static_cast<int32_t>(y));
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <vector>
 
 using namespace vai::rt;
@@ -95,6 +96,38 @@ TEST(ConvRequant, BiasShiftAndChannels) {
                   -127, std::min<int64_t>(
                             127, refRound(acc[i] + bias[i % 3] * 4, 4))))
         << i;
+}
+
+// The vectorised path (none, relu, relu6) equals Requant::apply on every
+// element, over wide accumulators, every shift and bias shift.
+TEST(ConvRequant, FastPathEqualsApply) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int32_t> accDist(-(1 << 30), 1 << 30);
+  std::uniform_int_distribution<int> biasDist(-128, 127);
+  const int64_t outer = 37, channels = 19;
+  std::vector<int32_t> acc(outer * channels);
+  std::vector<int8_t> bias(channels);
+  for (int32_t &a : acc)
+    a = accDist(rng) >> (rng() % 24); // magnitudes from tiny to 2^30
+  for (int8_t &b : bias)
+    b = static_cast<int8_t>(biasDist(rng));
+  for (Activation act : {Activation::None, Activation::Relu, Activation::Relu6})
+    for (int shift : {0, 1, 7, 16, 31})
+      for (int shiftBias : {0, 9, 15}) {
+        Requant rq;
+        rq.shift = shift;
+        rq.act = act;
+        rq.relu6Max = 96;
+        std::vector<int8_t> out(acc.size());
+        convRequant(acc.data(), bias.data(), shiftBias, rq, out.data(), outer,
+                    channels);
+        for (size_t i = 0; i < acc.size(); ++i)
+          ASSERT_EQ(out[i],
+                    rq.apply(int64_t(acc[i]) +
+                             bias[i % channels] * (int64_t(1) << shiftBias)))
+              << "act " << int(act) << " shift " << shift << " sb " << shiftBias
+              << " at " << i;
+      }
 }
 
 TEST(AddRequant, AlignsToTheLargerPosition) {
