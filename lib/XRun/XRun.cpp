@@ -154,9 +154,14 @@ struct Model::Impl {
   Expected<DpuStep> readDpu(const xir::Subgraph *sg, const xir::Graph &graph,
                             const std::map<const xir::Op *, int> &index);
   Error runCpu(const Node &n, std::vector<Value> &values) const;
+  /// One worker's simulator state for a DPU subgraph, kept across its
+  /// batches: the machine and each lane's DDR registers.
+  struct DpuState {
+    std::unique_ptr<sim::Machine> machine;
+    std::vector<std::vector<std::vector<int8_t>>> ddr; ///< [lane][reg]
+  };
   Error runBatch(std::vector<std::vector<Value>> &lanes,
-                 std::vector<std::unique_ptr<sim::Machine>> &machines,
-                 sim::RunStats *stats) const;
+                 std::vector<DpuState> &states, sim::RunStats *stats) const;
 };
 
 /// Checks and converts one op's attributes.
@@ -664,10 +669,9 @@ Error Model::Impl::runCpu(const Node &n, std::vector<Value> &values) const {
 
 /// Runs every step for up to lanes() images (lanes[l] holds image l's
 /// values; its inputs are set).
-Error Model::Impl::runBatch(
-    std::vector<std::vector<Value>> &lanes,
-    std::vector<std::unique_ptr<sim::Machine>> &machines,
-    sim::RunStats *stats) const {
+Error Model::Impl::runBatch(std::vector<std::vector<Value>> &lanes,
+                            std::vector<DpuState> &states,
+                            sim::RunStats *stats) const {
   for (const Step &step : steps) {
     if (!step.dpu) {
       const Node &n = nodes[step.index];
@@ -679,26 +683,28 @@ Error Model::Impl::runBatch(
       continue;
     }
     const DpuStep &d = dpus[step.index];
-    auto &machine = machines[step.index];
+    auto &machine = states[step.index].machine;
+    auto &ddr = states[step.index].ddr;
     if (!machine) {
       auto m = sim::Machine::create(desc, cache);
       if (!m)
         return fail("DPU subgraph '" + d.name + "': " + m.error().message);
       machine = std::move(*m);
-    }
-    machine->unbindAll();
-    if (!d.params.empty())
-      machine->bindParams(d.params.data(), d.params.size());
-    // Per lane, per register: zeroed DDR (padding lanes stay zero).
-    std::vector<std::vector<std::vector<int8_t>>> ddr(desc.lanes);
-    for (int64_t l = 0; l < desc.lanes; ++l) {
-      ddr[l].resize(d.regSizes.size());
-      for (size_t r = 1; r < d.regSizes.size(); ++r) {
-        if (!d.regSizes[r])
-          continue;
-        ddr[l][r].assign(d.regSizes[r], 0);
-        if (auto e = machine->bind(r, l, ddr[l][r].data(), d.regSizes[r]))
-          return fail("DPU subgraph '" + d.name + "': " + e->message);
+      if (!d.params.empty())
+        machine->bindParams(d.params.data(), d.params.size());
+      // Per lane, per register: DDR allocated (zeroed) once and reused by
+      // the worker's later batches; lanes are independent, so a padding
+      // lane's stale bytes never reach a real lane.
+      ddr.resize(desc.lanes);
+      for (int64_t l = 0; l < desc.lanes; ++l) {
+        ddr[l].resize(d.regSizes.size());
+        for (size_t r = 1; r < d.regSizes.size(); ++r) {
+          if (!d.regSizes[r])
+            continue;
+          ddr[l][r].assign(d.regSizes[r], 0);
+          if (auto e = machine->bind(r, l, ddr[l][r].data(), d.regSizes[r]))
+            return fail("DPU subgraph '" + d.name + "': " + e->message);
+        }
       }
     }
     for (size_t l = 0; l < lanes.size(); ++l)
@@ -794,7 +800,7 @@ Model::run(const std::vector<rt::Tensor> &inputs, unsigned threads,
   sim::RunStats batchStats;
   std::atomic<int64_t> next{0};
   auto worker = [&] {
-    std::vector<std::unique_ptr<sim::Machine>> machines(m.dpus.size());
+    std::vector<Impl::DpuState> states(m.dpus.size());
     for (int64_t b; (b = next++) < batches;) {
       int64_t first = b * L, count = std::min(L, images - first);
       std::vector<std::vector<Value>> lanes(count,
@@ -819,7 +825,7 @@ Model::run(const std::vector<rt::Tensor> &inputs, unsigned threads,
           lanes[l][m.inputNodes[i]] = std::move(v);
         }
       sim::RunStats rs;
-      Error e = m.runBatch(lanes, machines, &rs);
+      Error e = m.runBatch(lanes, states, &rs);
       std::lock_guard<std::mutex> lock(mu);
       if (e) {
         std::string msg = llvm::toString(std::move(e));
