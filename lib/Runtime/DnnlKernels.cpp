@@ -338,17 +338,50 @@ void directTransposedConv(const ConvGeometry &g, const T *w, const float *bias,
 /// its descriptors and the weights reordered once into its preferred format.
 template <typename Prim, typename T> struct DnnlConvPrimitive {
   using Types = ConvTypes<T>;
+  using Acc = typename Types::Acc;
+  ConvGeometry g;
+  ActivationSpec act;
   bool manualAct = false;
   Prim prim;
   dnnl::memory::desc srcMd, dstMd, scratchMd;
   dnnl::memory weightsMem, biasMem;
 
+  // The direct-loop fallback's copies of the weights and bias, kept only
+  // when oneDNN cannot run the geometry (useDnnl false).
+  bool useDnnl = false;
+  std::vector<T> weights;
+  std::vector<float> bias;
+
+  DnnlConvPrimitive(const ConvGeometry &geom, ActivationSpec a, const char *who)
+      : g(geom), act(a) {
+    validate(g, who);
+  }
+
+  /// Keeps the weights and bias for the direct loop when oneDNN is not used.
+  void keepForFallback(const T *w, const float *b) {
+    if (useDnnl)
+      return;
+    weights.assign(w, w + g.oc * g.kh * g.kw * (g.ic / g.groups));
+    if (b)
+      bias.assign(b, b + g.oc);
+  }
+  const float *fallbackBias() const {
+    return bias.empty() ? nullptr : bias.data();
+  }
+
+  /// The activation oneDNN could not fuse, applied over the whole output.
+  void finish(Acc *out) const {
+    if constexpr (std::is_same_v<T, float>)
+      if (manualAct)
+        activateInPlace(act, out, g.n * g.oh * g.ow * g.oc);
+  }
+
   /// Builds the primitive for an (ih x iw) source and (oh x ow) destination
   /// with the given bottom/right padding; false when oneDNN rejects the
   /// configuration (the caller then falls back to its direct loop).
-  bool build(const ConvGeometry &g, dnnl::algorithm alg, int64_t ih, int64_t iw,
-             int64_t oh, int64_t ow, int64_t padRH, int64_t padRW, const T *w,
-             const float *b, const ActivationSpec &act) {
+  bool build(dnnl::algorithm alg, int64_t ih, int64_t iw, int64_t oh,
+             int64_t ow, int64_t padRH, int64_t padRW, const T *w,
+             const float *b) {
     try {
       srcMd = dnnl::memory::desc({g.n, g.ic, ih, iw}, Types::src, tag::nhwc);
       dstMd = dnnl::memory::desc({g.n, g.oc, oh, ow}, Types::dst, tag::nhwc);
@@ -390,24 +423,17 @@ template <typename Prim, typename T> struct DnnlConvPrimitive {
 /// A convolution in element type T (float, or int8 with int32 results).
 template <typename T>
 struct ConvImpl : DnnlConvPrimitive<dnnl::convolution_forward, T> {
-  using Acc = typename ConvTypes<T>::Acc;
-  ConvGeometry g;
-  ActivationSpec act;
+  using Base = DnnlConvPrimitive<dnnl::convolution_forward, T>;
+  using Base::g;
+  using typename Base::Acc;
 
-  // oneDNN path.
-  bool useDnnl = false;
   /// Input extent oneDNN sees; smaller than ih/iw when the bottom/right of
   /// the input is never read and must be cropped off (then run() copies).
   int64_t ihEff = 0, iwEff = 0;
 
-  // Direct-loop fallback.
-  std::vector<T> weights;
-  std::vector<float> bias;
-
   ConvImpl(const ConvGeometry &geom, const T *w, const float *b,
            ActivationSpec a)
-      : g(geom), act(a) {
-    validate(g, "Conv2D");
+      : Base(geom, a, "Conv2D") {
     // Input rows the output grid reaches (counting padding at the top):
     // oneDNN requires (ih + padL + padR - kExt) / stride + 1 == oh with
     // padR > -stride. Take padR exact; if the input is so much larger that
@@ -427,21 +453,16 @@ struct ConvImpl : DnnlConvPrimitive<dnnl::convolution_forward, T> {
         iwEff = needW;
         padR_W = 0;
       }
-      useDnnl = this->build(g, dnnl::algorithm::convolution_direct, ihEff,
-                            iwEff, g.oh, g.ow, padR_H, padR_W, w, b, act);
+      this->useDnnl = this->build(dnnl::algorithm::convolution_direct, ihEff,
+                                  iwEff, g.oh, g.ow, padR_H, padR_W, w, b);
     }
-    if (!useDnnl) {
-      int64_t wSize = g.oc * g.kh * g.kw * (g.ic / g.groups);
-      weights.assign(w, w + wSize);
-      if (b)
-        bias.assign(b, b + g.oc);
-    }
+    this->keepForFallback(w, b);
   }
 
   void run(const T *in, Acc *out) const {
-    if (!useDnnl) {
-      directConv(g, weights.data(), bias.empty() ? nullptr : bias.data(), act,
-                 in, out);
+    if (!this->useDnnl) {
+      directConv(g, this->weights.data(), this->fallbackBias(), this->act, in,
+                 out);
       return;
     }
     const T *src = in;
@@ -460,36 +481,28 @@ struct ConvImpl : DnnlConvPrimitive<dnnl::convolution_forward, T> {
       src = dst;
     }
     this->execute(src, out);
-    if constexpr (std::is_same_v<T, float>)
-      if (this->manualAct)
-        activateInPlace(act, out, g.n * g.oh * g.ow * g.oc);
+    this->finish(out);
   }
 };
 
 /// A transposed convolution in element type T.
 template <typename T>
 struct DeconvImpl : DnnlConvPrimitive<dnnl::deconvolution_forward, T> {
-  using Acc = typename ConvTypes<T>::Acc;
-  ConvGeometry g;
-  ActivationSpec act;
+  using Base = DnnlConvPrimitive<dnnl::deconvolution_forward, T>;
+  using Base::g;
+  using typename Base::Acc;
 
   // oneDNN path. oneDNN's deconvolution produces ohD x owD; when that is
   // smaller than oh x ow (output padding beyond what a negative padding_r can
   // express) it runs into a temporary and run() copies it into the output,
   // whose remaining rows/columns receive no contribution: only the bias.
-  bool useDnnl = false;
   int64_t ohD = 0, owD = 0;
   /// Value of the positions outside ohD x owD, per output channel.
   std::vector<Acc> fill;
 
-  // Direct-loop fallback.
-  std::vector<T> weights;
-  std::vector<float> bias;
-
   DeconvImpl(const ConvGeometry &geom, const T *w, const float *b,
              ActivationSpec a)
-      : g(geom), act(a) {
-    validate(g, "TransposedConv2D");
+      : Base(geom, a, "TransposedConv2D") {
     int64_t kExtH = (g.kh - 1) * g.dilH + 1, kExtW = (g.kw - 1) * g.dilW + 1;
     // Output rows that can receive a contribution: [0, reachH).
     int64_t reachH = (g.ih - 1) * g.strideH + kExtH - g.padTop;
@@ -503,29 +516,26 @@ struct DeconvImpl : DnnlConvPrimitive<dnnl::deconvolution_forward, T> {
       ohD = std::min(g.oh, reachH + g.strideH - 1);
       owD = std::min(g.ow, reachW + g.strideW - 1);
       int64_t padR_H = reachH - ohD, padR_W = reachW - owD;
-      useDnnl = this->build(g, dnnl::algorithm::deconvolution_direct, g.ih,
-                            g.iw, ohD, owD, padR_H, padR_W, w, b, act);
+      this->useDnnl = this->build(dnnl::algorithm::deconvolution_direct, g.ih,
+                                  g.iw, ohD, owD, padR_H, padR_W, w, b);
     }
-    if (useDnnl) {
+    if (this->useDnnl) {
       fill.resize(g.oc);
       for (int64_t c = 0; c < g.oc; ++c) {
         float v = b ? b[c] : 0.0f;
         // With a fused activation the temporary is already activated; with
         // a manual one, run() activates the whole output afterwards.
-        fill[c] = static_cast<Acc>(this->manualAct ? v : activate(act, v));
+        fill[c] =
+            static_cast<Acc>(this->manualAct ? v : activate(this->act, v));
       }
-    } else {
-      int64_t wSize = g.oc * g.kh * g.kw * (g.ic / g.groups);
-      weights.assign(w, w + wSize);
-      if (b)
-        bias.assign(b, b + g.oc);
     }
+    this->keepForFallback(w, b);
   }
 
   void run(const T *in, Acc *out) const {
-    if (!useDnnl) {
-      directTransposedConv(g, weights.data(),
-                           bias.empty() ? nullptr : bias.data(), act, in, out);
+    if (!this->useDnnl) {
+      directTransposedConv(g, this->weights.data(), this->fallbackBias(),
+                           this->act, in, out);
       return;
     }
     const bool direct = ohD == g.oh && owD == g.ow;
@@ -554,9 +564,7 @@ struct DeconvImpl : DnnlConvPrimitive<dnnl::deconvolution_forward, T> {
             std::memcpy(row + x * oc, fillData, oc * sizeof(Acc));
         }
     }
-    if constexpr (std::is_same_v<T, float>)
-      if (this->manualAct)
-        activateInPlace(act, out, g.n * g.oh * g.ow * g.oc);
+    this->finish(out);
   }
 };
 
