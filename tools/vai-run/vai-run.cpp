@@ -100,6 +100,65 @@ static int fail(const Twine &msg) {
   return 1;
 }
 
+/// Whether the --input/--output counts fit a model with `inputs` arguments
+/// and `outputs` results (`outputWord`: what the model calls them); prints
+/// the mismatch.
+static bool countsFit(size_t inputs, size_t outputs, const char *outputWord) {
+  if (inputPaths.size() != inputs) {
+    fail(Twine("the model takes ") + Twine(inputs) + " input(s); " +
+         Twine(inputPaths.size()) + " --input given");
+    return false;
+  }
+  if (!outputPaths.empty() && outputPaths.size() != outputs) {
+    fail(Twine("the model has ") + Twine(outputs) + " " + outputWord + "(s); " +
+         Twine(outputPaths.size()) + " --output given");
+    return false;
+  }
+  return true;
+}
+
+/// Runs `run` --repeat times; its last results and the mean milliseconds.
+static Expected<std::pair<std::vector<vai::rt::Tensor>, double>>
+timed(llvm::function_ref<Expected<std::vector<vai::rt::Tensor>>()> run) {
+  Expected<std::vector<vai::rt::Tensor>> results =
+      std::vector<vai::rt::Tensor>();
+  unsigned runs = std::max(1u, repeat.getValue());
+  auto start = std::chrono::steady_clock::now();
+  for (unsigned r = 0; r < runs; ++r) {
+    results = run();
+    if (!results)
+      return results.takeError();
+  }
+  double ms = std::chrono::duration<double, std::milli>(
+                  std::chrono::steady_clock::now() - start)
+                  .count() /
+              runs;
+  return std::make_pair(std::move(*results), ms);
+}
+
+/// Prints each result (with its name, when known) and writes the --output
+/// files; false after printing an error.
+static bool writeOutputs(const std::vector<vai::rt::Tensor> &results,
+                         llvm::function_ref<std::string(size_t)> name) {
+  try {
+    for (auto [i, t] : llvm::enumerate(results)) {
+      std::string n = name(i);
+      outs() << "output " << i << (n.empty() ? "" : " '" + n + "'") << ": "
+             << vai::rt::dtypeName(t.dtype()) << " "
+             << vai::rt::shapeToString(t.shape());
+      if (i < outputPaths.size()) {
+        vai::rt::writeNpy(outputPaths[i], t);
+        outs() << " -> " << outputPaths[i];
+      }
+      outs() << "\n";
+    }
+  } catch (const vai::rt::NpyError &e) {
+    fail(e.what());
+    return false;
+  }
+  return true;
+}
+
 /// Whether any path matches `pattern`.
 static bool anyPath(const char *pattern) {
   glob_t g;
@@ -130,13 +189,9 @@ static int runXModel() {
       vai::xrun::Model::load(modelPath);
   if (!model)
     return fail(toString(model.takeError()));
-  const auto &specs = (*model)->inputs();
-  if (inputPaths.size() != specs.size())
-    return fail(Twine("the model takes ") + Twine(specs.size()) +
-                " input(s); " + Twine(inputPaths.size()) + " --input given");
-  if (!outputPaths.empty() && outputPaths.size() != (*model)->outputs().size())
-    return fail(Twine("the model has ") + Twine((*model)->outputs().size()) +
-                " output(s); " + Twine(outputPaths.size()) + " --output given");
+  if (!countsFit((*model)->inputs().size(), (*model)->outputs().size(),
+                 "output"))
+    return 1;
   std::vector<vai::rt::Tensor> inputs;
   try {
     for (const std::string &path : inputPaths)
@@ -145,18 +200,10 @@ static int runXModel() {
     return fail(e.what());
   }
   vai::xrun::Stats stats;
-  Expected<std::vector<vai::rt::Tensor>> results =
-      std::vector<vai::rt::Tensor>();
-  auto start = std::chrono::steady_clock::now();
-  for (unsigned r = 0; r < std::max(1u, repeat.getValue()); ++r) {
-    results = (*model)->run(inputs, threads, &stats);
-    if (!results)
-      return fail(modelPath + ": " + toString(results.takeError()));
-  }
-  double ms = std::chrono::duration<double, std::milli>(
-                  std::chrono::steady_clock::now() - start)
-                  .count() /
-              std::max(1u, repeat.getValue());
+  auto results = timed([&] { return (*model)->run(inputs, threads, &stats); });
+  if (!results)
+    return fail(modelPath + ": " + toString(results.takeError()));
+  double ms = results->second;
   outs() << "backend: vai-mlir DPUCADF8H simulator (bit-exact model of our "
             "ISA; no FPGA)\n";
   outs() << format("modeled: %lld DPU subgraph(s), %lld CPU subgraph(s); "
@@ -166,20 +213,9 @@ static int runXModel() {
                    (long long)stats.cycles, (long long)stats.lanes,
                    stats.clockMHz, stats.latencySeconds * 1e3, stats.fps(),
                    stats.macUtilisation() * 100);
-  try {
-    for (auto [i, t] : llvm::enumerate(*results)) {
-      outs() << "output " << i << " '" << (*model)->outputs()[i].name
-             << "': " << vai::rt::dtypeName(t.dtype()) << " "
-             << vai::rt::shapeToString(t.shape());
-      if (i < outputPaths.size()) {
-        vai::rt::writeNpy(outputPaths[i], t);
-        outs() << " -> " << outputPaths[i];
-      }
-      outs() << "\n";
-    }
-  } catch (const vai::rt::NpyError &e) {
-    return fail(e.what());
-  }
+  if (!writeOutputs(results->first,
+                    [&](size_t i) { return (*model)->outputs()[i].name; }))
+    return 1;
   outs() << format("time: %.3f ms per run (%lld image(s) in %lld batch(es), "
                    "%u thread(s))\n",
                    ms, (long long)inputs[0].dim(0), (long long)stats.batches,
@@ -230,13 +266,8 @@ int main(int argc, char **argv) {
                             "interpreter (see the diagnostics above)");
 
   const auto &specs = interp->inputSpecs();
-  if (inputPaths.size() != specs.size())
-    return fail(Twine("the model takes ") + Twine(specs.size()) +
-                " input(s); " + Twine(inputPaths.size()) + " --input given");
-  if (!outputPaths.empty() &&
-      outputPaths.size() != interp->outputSpecs().size())
-    return fail(Twine("the model has ") + Twine(interp->outputSpecs().size()) +
-                " result(s); " + Twine(outputPaths.size()) + " --output given");
+  if (!countsFit(specs.size(), interp->outputSpecs().size(), "result"))
+    return 1;
 
   std::vector<vai::rt::Tensor> inputs;
   try {
@@ -254,18 +285,10 @@ int main(int argc, char **argv) {
     return fail(e.what());
   }
 
-  Expected<std::vector<vai::rt::Tensor>> results =
-      std::vector<vai::rt::Tensor>();
-  auto start = std::chrono::steady_clock::now();
-  for (unsigned r = 0; r < std::max(1u, repeat.getValue()); ++r) {
-    results = interp->run(inputs);
-    if (!results)
-      return fail(toString(results.takeError()));
-  }
-  double ms = std::chrono::duration<double, std::milli>(
-                  std::chrono::steady_clock::now() - start)
-                  .count() /
-              std::max(1u, repeat.getValue());
+  auto results = timed([&] { return interp->run(inputs); });
+  if (!results)
+    return fail(toString(results.takeError()));
+  double ms = results->second;
 
   // Say what ran: quantized ops use the DPU's integer semantics, but this
   // is the host interpreter, not a DPU or its simulator.
@@ -275,19 +298,8 @@ int main(int argc, char **argv) {
                          "the DPU's integer semantics, run on the host CPU)\n"
                        : "backend: reference interpreter (float32 on the host "
                          "CPU)\n");
-  try {
-    for (auto [i, t] : llvm::enumerate(*results)) {
-      outs() << "output " << i << ": " << vai::rt::dtypeName(t.dtype()) << " "
-             << vai::rt::shapeToString(t.shape());
-      if (i < outputPaths.size()) {
-        vai::rt::writeNpy(outputPaths[i], t);
-        outs() << " -> " << outputPaths[i];
-      }
-      outs() << "\n";
-    }
-  } catch (const vai::rt::NpyError &e) {
-    return fail(e.what());
-  }
+  if (!writeOutputs(results->first, [](size_t) { return std::string(); }))
+    return 1;
   outs() << format("time: %.3f ms per run\n", ms);
   return 0;
 }
