@@ -36,6 +36,7 @@ What it measures:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import re
@@ -161,6 +162,29 @@ def emit_mlir(model: nn.Module, batch: int) -> str:
 
 
 #===-----------------------------------------------------------------------===#
+# Shared by the benchmarks
+#===-----------------------------------------------------------------------===#
+
+# vai-quantize's preprocessing of the ImageNet samples (torchvision's: shorter
+# side 256, centre crop 224, ImageNet mean/std; the few gray JPEGs replicated
+# to RGB).
+IMAGENET_PREPROCESS = ("shorter-side=256,crop=224,mean=123.675:116.28:103.53,"
+                       "std=58.395:57.12:57.375,convert-channels")
+
+
+@contextlib.contextmanager
+def work_directory(path: str | None, prefix: str):
+    """`path` (created if needed), or a temporary directory removed after."""
+    if path:
+        work = Path(path)
+        work.mkdir(parents=True, exist_ok=True)
+        yield work
+    else:
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+            yield Path(tmp)
+
+
+#===-----------------------------------------------------------------------===#
 # Timing
 #===-----------------------------------------------------------------------===#
 
@@ -225,14 +249,7 @@ def main() -> int:
     torch.manual_seed(SEED + 1)
     x = torch.randn(args.batch, 3, 224, 224)
 
-    tmp = None
-    if args.workdir:
-        workdir = Path(args.workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="vai-bench-")
-        workdir = Path(tmp.name)
-    try:
+    with work_directory(args.workdir, "vai-bench-") as workdir:
         start = time.perf_counter()
         text = emit_mlir(model, args.batch)
         model_path = workdir / "resnet50.mlir"
@@ -254,9 +271,6 @@ def main() -> int:
             torch_times += time_torch(model, x, args.repeat - first)[0]
         torch_ms = float(np.mean(torch_times))
         y_vai = np.load(output_path)
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
 
     ref = y_torch.numpy()
     err = float(np.abs(y_vai.astype(np.float64) - ref).max())

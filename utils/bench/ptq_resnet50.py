@@ -28,7 +28,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,7 +35,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from interp_vs_torch import (SEED, build_torch_model, emit_mlir,  # noqa: E402
+from interp_vs_torch import (IMAGENET_PREPROCESS, SEED,  # noqa: E402
+                             build_torch_model, emit_mlir, work_directory,
                              run_vai, time_torch)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,14 +59,7 @@ def main() -> int:
           f"{torch.__version__}; load average at start: "
           + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
 
-    tmp = None
-    if args.workdir:
-        work = Path(args.workdir)
-        work.mkdir(parents=True, exist_ok=True)
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="vai-ptq-")
-        work = Path(tmp.name)
-    try:
+    with work_directory(args.workdir, "vai-ptq-") as work:
         model = build_torch_model()
         mlir = work / "resnet50.mlir"
         mlir.write_text(emit_mlir(model, 1))
@@ -74,8 +67,7 @@ def main() -> int:
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
         cmd = [f"{args.bin}/vai-quantize", str(mlir), "--calib-images",
                args.images, "--calib-count", "100", "--preprocess",
-               "shorter-side=256,crop=224,mean=123.675:116.28:103.53,"
-               "std=58.395:57.12:57.375,convert-channels", "--test-count", "0",
+               IMAGENET_PREPROCESS, "--test-count", "0",
                "--output-dir", str(work / "q")]
         start = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -109,9 +101,6 @@ def main() -> int:
                           inp, out, args.repeat, args.threads)
         print(f"quantized model on the reference interpreter: {q_ms:.1f} ms "
               f"per run (integer semantics, for information)")
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
     return 0
 
 

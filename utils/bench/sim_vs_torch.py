@@ -26,14 +26,15 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from interp_vs_torch import SEED, build_torch_model, emit_mlir, time_torch  # noqa: E402
+from interp_vs_torch import (IMAGENET_PREPROCESS, SEED,  # noqa: E402
+                             build_torch_model, emit_mlir, time_torch,
+                             work_directory)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,22 +59,14 @@ def main() -> int:
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     print(f"{os.cpu_count()} cores, {args.threads} threads; load average: "
           + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
-    tmp = None
-    if args.workdir:
-        work = Path(args.workdir)
-        work.mkdir(parents=True, exist_ok=True)
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="vai-sim-")
-        work = Path(tmp.name)
-    try:
+    with work_directory(args.workdir, "vai-sim-") as work:
         model = build_torch_model()
         mlir = work / "resnet50.mlir"
         mlir.write_text(emit_mlir(model, 1))
         b = args.bin
         run([f"{b}/vai-quantize", str(mlir), "--calib-images", args.images,
              "--calib-count", "20", "--test-count", "0", "--preprocess",
-             "shorter-side=256,crop=224,mean=123.675:116.28:103.53,"
-             "std=58.395:57.12:57.375,convert-channels",
+             IMAGENET_PREPROCESS,
              "--output-dir", str(work / "q")], env)
         xmodel = work / "resnet50.xmodel"
         print(run([f"{b}/vai-compile", str(work / "q" / "quantized.mlir"),
@@ -116,9 +109,6 @@ def main() -> int:
         print(f"PyTorch at batch 1: {one:.1f} ms per image; against that the "
               f"simulator's {sim_ms / args.batch:.1f} ms per image is "
               f"{one * args.batch / sim_ms:.2f}x")
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
     return 0
 
 
