@@ -124,11 +124,7 @@ struct ConvParams {
 
 } // namespace
 
-Expected<int64_t> preprocessForQuantization(ModuleOp module,
-                                            const PreprocessOptions &options) {
-  auto fail = [](StringRef what) {
-    return makeError(what + " failed (see the errors above)");
-  };
+llvm::Error preprocessForQuantization(ModuleOp module) {
   PassManager pm(module->getContext());
   pm.addPass(createRemoveInferenceNoops());
   pm.addPass(createFoldConstants());
@@ -137,9 +133,11 @@ Expected<int64_t> preprocessForQuantization(ModuleOp module,
   pm.addPass(createFoldTransposeIntoInnerProduct());
   pm.addPass(createCanonicalizerPass());
   if (failed(pm.run(module)))
-    return fail("preprocessing");
-  if (!options.equalize)
-    return 0;
+    return makeError("preprocessing failed (see the errors above)");
+  return llvm::Error::success();
+}
+
+Expected<int64_t> equalizeForQuantization(ModuleOp module, bool replaceRelu6) {
   auto countRelu6 = [&] {
     int64_t n = 0;
     module->walk([&](Operation *op) {
@@ -149,12 +147,12 @@ Expected<int64_t> preprocessForQuantization(ModuleOp module,
     return n;
   };
   int64_t before = countRelu6();
-  PassManager eq(module->getContext());
-  EqualizeOptions eqOptions;
-  eqOptions.replaceRelu6 = options.replaceRelu6;
-  eq.addPass(createEqualize(eqOptions));
-  if (failed(eq.run(module)))
-    return fail("equalization");
+  PassManager pm(module->getContext());
+  EqualizeOptions options;
+  options.replaceRelu6 = replaceRelu6;
+  pm.addPass(createEqualize(options));
+  if (failed(pm.run(module)))
+    return makeError("equalization failed (see the errors above)");
   return before - countRelu6();
 }
 

@@ -83,8 +83,10 @@ static Error quantizeWithTable(mlir::ModuleOp module, mlir::func::FuncOp func,
                                               "no entries");
   // The same preprocessing (and equalization) vai-quantize ran before it
   // wrote the table, so the tensors and their ranges match.
+  if (Error e = vai::quant::preprocessForQuantization(module))
+    return e;
   Expected<int64_t> replaced =
-      vai::quant::preprocessForQuantization(module, {});
+      vai::quant::equalizeForQuantization(module, /*replaceRelu6=*/true);
   if (!replaced)
     return replaced.takeError();
   std::map<std::string, int> positions;

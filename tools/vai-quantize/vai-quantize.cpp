@@ -247,20 +247,17 @@ int main(int argc, char **argv) {
     return fail(loadError);
 
   // Preprocessing for inference, then cross-layer equalization.
-  quant::PreprocessOptions preOptions;
-  preOptions.equalize = false;
-  if (Expected<int64_t> done =
-          quant::preprocessForQuantization(*module, preOptions);
-      !done)
-    return fail(modelPath + ": " + toString(done.takeError()));
+  if (Error e = quant::preprocessForQuantization(*module))
+    return fail(modelPath + ": " + toString(std::move(e)));
   // The float model before equalization: when equalization changes the
   // function (relu6 turned into relu), the report also compares the outputs
   // with it.
-  mlir::OwningOpRef<mlir::ModuleOp> original = module->clone();
-  preOptions.equalize = equalize;
-  preOptions.replaceRelu6 = replaceRelu6;
+  mlir::OwningOpRef<mlir::ModuleOp> original;
+  if (equalize && replaceRelu6)
+    original = module->clone();
   Expected<int64_t> replacedRelu6 =
-      quant::preprocessForQuantization(*module, preOptions);
+      equalize ? quant::equalizeForQuantization(*module, replaceRelu6)
+               : Expected<int64_t>(0);
   if (!replacedRelu6)
     return fail(modelPath + ": " + toString(replacedRelu6.takeError()));
 

@@ -39,15 +39,14 @@ struct QuantizeSummary {
 /// runs it (and vai-compile, for a model given with a calibration table):
 /// -vai-remove-inference-noops, -vai-fold-constants, -vai-fold-batch-norm,
 /// -vai-fuse-activations, -vai-fold-transpose-into-inner-product,
-/// canonicalization, then (with `equalize`) -vai-equalize. Returns how many
-/// fused relu6 the equalization turned into relu; errors when a pass fails
-/// (its diagnostics went to the context).
-struct PreprocessOptions {
-  bool equalize = true;
-  bool replaceRelu6 = true;
-};
-llvm::Expected<int64_t> preprocessForQuantization(mlir::ModuleOp module,
-                                                  const PreprocessOptions &);
+/// canonicalization. Errors when a pass fails (its diagnostics went to the
+/// context).
+llvm::Error preprocessForQuantization(mlir::ModuleOp module);
+
+/// Then -vai-equalize (vai-quantize's default). Returns how many fused relu6
+/// it turned into relu (with `replaceRelu6`).
+llvm::Expected<int64_t> equalizeForQuantization(mlir::ModuleOp module,
+                                                bool replaceRelu6);
 
 /// Quantizes `func` in place. `positions` holds the calibrated fix position
 /// of activation tensors by tensorNames() name; every tensor a quantized op
