@@ -83,13 +83,45 @@ int64_t argmaxRow(const float *row, int64_t n) {
 
 } // namespace
 
+llvm::Error OutputComparison::add(const std::vector<rt::Tensor> &reference,
+                                  const std::vector<rt::Tensor> &quantized) {
+  if (outputs.empty()) {
+    for (size_t i = 0; i < reference.size(); ++i)
+      outputs.push_back({"output" + std::to_string(i)});
+    top1Agree.assign(reference.size(), 0);
+    top1Rows.assign(reference.size(), 0);
+  }
+  if (reference.size() != outputs.size() || quantized.size() != outputs.size())
+    return makeError("the float and quantized models have different results");
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const rt::Tensor &a = reference[i], &b = quantized[i];
+    if (a.shape() != b.shape() || a.dtype() != rt::DType::F32 ||
+        b.dtype() != rt::DType::F32)
+      return makeError(llvm::formatv(
+          "result {0}: the float model returns {1}, the quantized {2}", i,
+          rt::shapeToString(a.shape()), rt::shapeToString(b.shape())));
+    outputs[i].add(a.data<float>(), b.data<float>(), a.numElements());
+    int64_t classes = a.shape().empty() ? 0 : a.shape().back();
+    if (a.shape().size() >= 2 && classes > 1)
+      for (int64_t r = 0, rows = a.numElements() / classes; r < rows; ++r) {
+        top1Agree[i] += argmaxRow(a.data<float>() + r * classes, classes) ==
+                        argmaxRow(b.data<float>() + r * classes, classes);
+        ++top1Rows[i];
+      }
+  }
+  return llvm::Error::success();
+}
+
 Expected<QuantReport>
 compareModels(func::FuncOp floatFunc, func::FuncOp quantFunc,
               const std::function<bool(std::vector<rt::Tensor> &)> &next,
-              const std::function<void(int64_t)> &progress) {
+              const std::function<void(int64_t)> &progress,
+              func::FuncOp original) {
   auto floatInterp = Interpreter::create(floatFunc);
   auto quantInterp = Interpreter::create(quantFunc);
-  if (!floatInterp || !quantInterp)
+  std::unique_ptr<Interpreter> originalInterp =
+      original ? Interpreter::create(original) : nullptr;
+  if (!floatInterp || !quantInterp || (original && !originalInterp))
     return makeError("cannot prepare the models for the report (see the "
                      "diagnostics above)");
   if (floatInterp->outputSpecs().size() != quantInterp->outputSpecs().size())
@@ -111,13 +143,6 @@ compareModels(func::FuncOp floatFunc, func::FuncOp quantFunc,
   auto floatObserved = observedOps(floatFunc, floatNames, index);
   auto quantObserved = observedOps(quantFunc, tensorNames(quantFunc), index);
   std::vector<bool> seenQuantized(report.tensors.size(), false);
-
-  size_t numOutputs = floatInterp->outputSpecs().size();
-  report.outputs.resize(numOutputs);
-  report.top1Agree.assign(numOutputs, 0);
-  report.top1Rows.assign(numOutputs, 0);
-  for (size_t i = 0; i < numOutputs; ++i)
-    report.outputs[i].name = "output" + std::to_string(i);
 
   std::vector<rt::Tensor> inputs;
   std::vector<rt::Tensor> floatTensors(report.tensors.size());
@@ -154,22 +179,14 @@ compareModels(func::FuncOp floatFunc, func::FuncOp quantFunc,
         });
     if (!quantOut)
       return quantOut.takeError();
-    for (size_t i = 0; i < numOutputs; ++i) {
-      const rt::Tensor &a = (*floatOut)[i], &b = (*quantOut)[i];
-      if (a.shape() != b.shape() || a.dtype() != rt::DType::F32 ||
-          b.dtype() != rt::DType::F32)
-        return makeError(llvm::formatv(
-            "result {0}: the float model returns {1}, the quantized {2}", i,
-            rt::shapeToString(a.shape()), rt::shapeToString(b.shape())));
-      report.outputs[i].add(a.data<float>(), b.data<float>(), a.numElements());
-      int64_t classes = a.shape().empty() ? 0 : a.shape().back();
-      if (a.shape().size() >= 2 && classes > 1)
-        for (int64_t r = 0, rows = a.numElements() / classes; r < rows; ++r) {
-          report.top1Agree[i] +=
-              argmaxRow(a.data<float>() + r * classes, classes) ==
-              argmaxRow(b.data<float>() + r * classes, classes);
-          ++report.top1Rows[i];
-        }
+    if (llvm::Error e = report.outputs.add(*floatOut, *quantOut))
+      return std::move(e);
+    if (originalInterp) {
+      auto originalOut = originalInterp->run(inputs);
+      if (!originalOut)
+        return originalOut.takeError();
+      if (llvm::Error e = report.outputsVsOriginal.add(*originalOut, *quantOut))
+        return std::move(e);
     }
     ++report.samples;
     if (progress)
@@ -201,14 +218,20 @@ std::string formatReport(const QuantReport &report) {
                       "cosine", "SQNR(dB)", "max|diff|");
   for (const TensorComparison &c : report.tensors)
     line(c, c.quantized ? "int8" : "float");
-  os << "# outputs\n";
-  for (size_t i = 0; i < report.outputs.size(); ++i) {
-    line(report.outputs[i], "out");
-    if (report.top1Rows[i])
-      os << llvm::formatv("#   top-1 agreement: {0} of {1} ({2:F2}%)\n",
-                          report.top1Agree[i], report.top1Rows[i],
-                          100.0 * report.top1Agree[i] / report.top1Rows[i]);
-  }
+  auto outputs = [&](const OutputComparison &c, StringRef heading) {
+    os << heading;
+    for (size_t i = 0; i < c.outputs.size(); ++i) {
+      line(c.outputs[i], "out");
+      if (c.top1Rows[i])
+        os << llvm::formatv("#   top-1 agreement: {0} of {1} ({2:F2}%)\n",
+                            c.top1Agree[i], c.top1Rows[i],
+                            100.0 * c.top1Agree[i] / c.top1Rows[i]);
+    }
+  };
+  outputs(report.outputs, "# outputs\n");
+  if (!report.outputsVsOriginal.outputs.empty())
+    outputs(report.outputsVsOriginal,
+            "# outputs vs the float model before equalization\n");
   return out;
 }
 

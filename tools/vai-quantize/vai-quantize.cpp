@@ -394,8 +394,13 @@ int main(int argc, char **argv) {
     Batches test{&*testData, inputShape, pre, testFirst};
     test.count = std::min(testCount.getValue(), testData->size() - testFirst);
     Progress bar("reporting", test.sets());
-    auto report = quant::compareModels(func, quantFunc, test,
-                                       [&](int64_t done) { bar.update(done); });
+    // The float model before equalization, when that changed the function.
+    mlir::func::FuncOp originalFunc =
+        *replacedRelu6 ? vai::tools::pickFunction(*original, "")
+                       : mlir::func::FuncOp();
+    auto report = quant::compareModels(
+        func, quantFunc, test, [&](int64_t done) { bar.update(done); },
+        originalFunc);
     if (!test.error.empty())
       return fail(test.error);
     if (!report)
@@ -415,7 +420,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < std::min<size_t>(3, worst.size()); ++i)
       outs() << formatv("  lowest cosine: {0} {1:F6}\n", worst[i]->name,
                         worst[i]->cosine());
-    auto printOutputs = [](const quant::QuantReport &r, StringRef vs) {
+    auto printOutputs = [](const quant::OutputComparison &r, StringRef vs) {
       for (size_t i = 0; i < r.outputs.size(); ++i) {
         outs() << formatv("  output {0}{1}: cosine {2:F6}, SQNR {3:F2} dB", i,
                           vs, r.outputs[i].cosine(), r.outputs[i].sqnrDb());
@@ -426,16 +431,9 @@ int main(int argc, char **argv) {
         outs() << "\n";
       }
     };
-    printOutputs(*report, "");
-    if (*replacedRelu6) {
-      Batches again{&*testData, inputShape, pre, testFirst};
-      again.count = test.count;
-      auto vsOriginal = quant::compareModels(
-          vai::tools::pickFunction(*original, ""), quantFunc, again);
-      if (!vsOriginal)
-        return fail(toString(vsOriginal.takeError()));
-      printOutputs(*vsOriginal, " vs the float model before equalization");
-    }
+    printOutputs(report->outputs, "");
+    printOutputs(report->outputsVsOriginal,
+                 " vs the float model before equalization");
   } else {
     outs() << "report: no held-out inputs (give --test-images)\n";
   }

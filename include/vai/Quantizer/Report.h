@@ -34,25 +34,43 @@ struct TensorComparison {
   double sqnrDb() const;
 };
 
-struct QuantReport {
-  int64_t samples = 0; ///< input sets compared
-  /// Named tensors in program order (inputs first), then the outputs.
-  std::vector<TensorComparison> tensors, outputs;
+/// A model's results against the quantized model's.
+struct OutputComparison {
+  std::vector<TensorComparison> outputs;
   /// Per output with a class axis (rank >= 2, last dim > 1): rows whose
   /// float and quantized argmax agree, of `rows`.
   std::vector<int64_t> top1Agree, top1Rows;
+  /// Adds one input set's results; errors when they do not match.
+  llvm::Error add(const std::vector<rt::Tensor> &reference,
+                  const std::vector<rt::Tensor> &quantized);
+};
+
+struct QuantReport {
+  int64_t samples = 0; ///< input sets compared
+  /// Named tensors in program order (inputs first).
+  std::vector<TensorComparison> tensors;
+  /// The float model's results against the quantized model's.
+  OutputComparison outputs;
+  /// With an `original` model given: its results against the quantized
+  /// model's (empty otherwise).
+  OutputComparison outputsVsOriginal;
 };
 
 /// Compares `floatFunc` with `quantFunc` (the same model after -vai-quantize)
-/// on each input set `next` yields. Errors: either function cannot be
-/// prepared, an input set does not fit, the two disagree on their results.
+/// on each input set `next` yields; with `original` (the float model before
+/// a transformation that changed its function, e.g. equalization replacing
+/// relu6), also the results of that model. Errors: a function cannot be
+/// prepared, an input set does not fit, the models disagree on their
+/// results.
 llvm::Expected<QuantReport>
 compareModels(mlir::func::FuncOp floatFunc, mlir::func::FuncOp quantFunc,
               const std::function<bool(std::vector<rt::Tensor> &)> &next,
-              const std::function<void(int64_t)> &progress = nullptr);
+              const std::function<void(int64_t)> &progress = nullptr,
+              mlir::func::FuncOp original = nullptr);
 
 /// The report as a text table (one line per tensor: name, cosine, SQNR, max
-/// |diff|), the outputs and their top-1 agreement.
+/// |diff|), the outputs and their top-1 agreement (also against the
+/// original model, when compared).
 std::string formatReport(const QuantReport &report);
 
 } // namespace vai::quant
